@@ -1,0 +1,103 @@
+"""sseq filter: keep, drop or transform records."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import sys
+
+import click
+import orjson
+
+from ..errors import SseqError
+from ..inputs import BadLines, iter_batches
+from ..markers import is_terminal
+from ..options import input_files, max_event_size, report_skipped, skip_bad
+from ..output import Output
+from ..records import Record, format_record
+
+
+def _compile_globs(patterns: tuple[str, ...]):
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns)).match
+
+
+@click.command("filter")
+@input_files
+@click.option("-t", "--type", "types", multiple=True, metavar="GLOB",
+              help="Keep records whose event type matches GLOB (repeatable); data.type counts for message events.")
+@click.option("-x", "--exclude", "excludes", multiple=True, metavar="GLOB",
+              help="Drop records whose event type matches GLOB (repeatable).")
+@click.option("--where", "where", metavar="JQ", help="Keep records for which the jq expression is true.")
+@click.option("--jq", "transform", metavar="JQ", help="Write the jq expression's outputs instead of the records.")
+@click.option("-r", "--raw-output", is_flag=True, help="With --jq, write strings as plain text lines.")
+@click.option("--until-done", is_flag=True, help="Stop each input after its terminal marker ([DONE], response.completed, message_stop...).")
+@click.option("--head", type=click.IntRange(min=0), metavar="N", help="Stop after writing N records.")
+@skip_bad
+@max_event_size
+def command(files, types, excludes, where, transform, raw_output, until_done, head, skip_bad, max_event_size):
+    """Filter records from FILES (or standard input): by event type, by a jq
+    condition, or through a jq transformation.  Raw SSE input is parsed
+    first."""
+    from ..jqexpr import JqProgram
+
+    keep = _compile_globs(types)
+    drop = _compile_globs(excludes)
+    condition = JqProgram(where, "--where") if where else None
+    program = JqProgram(transform, "--jq") if transform else None
+    bad = BadLines() if skip_bad else None
+    out = Output()
+    written = 0
+    jq_failures = 0
+    done_source = None
+    if head == 0:
+        return
+    for source, batch in iter_batches(files, bad, max_event_size=max_event_size):
+        if source is done_source:
+            continue
+        lines = []
+        for record in batch:
+            stop = until_done and is_terminal(record)
+            if _selected(record, keep, drop):
+                try:
+                    if condition is None or condition.is_true(record):
+                        if program is None:
+                            lines.append(record.line + b"\n" if record.line is not None else format_record(record))
+                            written += 1
+                        else:
+                            for value in program.outputs(record):
+                                lines.append(_format_value(value, raw_output))
+                                written += 1
+                except ValueError as exc:
+                    jq_failures += 1
+                    print(f"sseq filter: jq error at {source.name}: {str(exc).strip()}", file=sys.stderr)
+            if head is not None and written >= head:
+                out.write_lines(lines[: len(lines) - (written - head)] if written > head else lines)
+                report_skipped("filter", bad)
+                return
+            if stop:
+                done_source = source
+                break
+        out.write_lines(lines)
+    report_skipped("filter", bad)
+    if jq_failures:
+        raise SseqError(f"jq failed on {jq_failures} record(s)")
+
+
+def _selected(record: Record, keep, drop) -> bool:
+    if keep is None and drop is None:
+        return True
+    event = record.event
+    kind = record.type
+    if keep is not None and not (keep(event) or (kind is not event and keep(kind))):
+        return False
+    if drop is not None and (drop(event) or (kind is not event and drop(kind))):
+        return False
+    return True
+
+
+def _format_value(value, raw_output: bool) -> bytes:
+    if raw_output and type(value) is str:
+        return value.encode("utf-8", "replace") + b"\n"
+    return orjson.dumps(value) + b"\n"

@@ -1,0 +1,30 @@
+"""sseq text: the assistant's text as it streams."""
+
+from __future__ import annotations
+
+import click
+
+from ..inputs import BadLines, iter_batches
+from ..options import input_files, max_event_size, report_skipped, skip_bad
+from ..output import Output
+from ..text import TextAssembler
+
+
+@click.command("text")
+@input_files
+@click.option("--reasoning", is_flag=True, help="Include the reasoning (thinking) text, set off by a blank line.")
+@skip_bad
+@max_event_size
+def command(files, reasoning, skip_bad, max_event_size):
+    """Write the assistant's text from FILES (records or raw SSE) as it
+    streams: OpenAI Chat Completions and Responses, Anthropic, Gemini and
+    the OpenAI-compatible relays."""
+    bad = BadLines() if skip_bad else None
+    out = Output()
+    assembler = TextAssembler(reasoning)
+    try:
+        for _source, batch in iter_batches(files, bad, max_event_size=max_event_size):
+            out.write("".join(assembler.feed(r) for r in batch).encode("utf-8", "replace"))
+    finally:
+        out.write(assembler.finish().encode())
+    report_skipped("text", bad)

@@ -1,0 +1,57 @@
+"""Options that several commands share, each defined once."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .inputs import BadLines
+from .parser import DEFAULT_MAX_EVENT_SIZE
+
+
+def _size(ctx, param, value):
+    if value is None:
+        return DEFAULT_MAX_EVENT_SIZE
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    number = text[:-1] if scale != 1 else text
+    try:
+        size = int(float(number) * scale)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a size such as 65536, 512K or 64M") from None
+    if size <= 0:
+        raise click.BadParameter("must be positive")
+    return size
+
+
+def input_files(func):
+    """FILE... arguments: records or raw SSE; none or ``-`` is standard input."""
+    return click.argument("files", nargs=-1, type=click.Path(dir_okay=True, allow_dash=True))(func)
+
+
+def max_event_size(func):
+    return click.option(
+        "--max-event-size",
+        metavar="SIZE",
+        callback=_size,
+        help="Largest event data accepted, e.g. 512K or 64M; a larger event is an error (default 64M).",
+    )(func)
+
+
+def skip_bad(func):
+    return click.option(
+        "--skip-bad",
+        is_flag=True,
+        help="Skip lines that are not records, count them on stderr, and go on.",
+    )(func)
+
+
+def quiet(func):
+    return click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")(func)
+
+
+def report_skipped(command: str, bad: BadLines | None) -> None:
+    """After a --skip-bad run: how many lines were skipped, and the first."""
+    if bad is not None and bad.count:
+        print(f"sseq {command}: skipped {bad.count} bad line(s); first: {bad.first}", file=sys.stderr)

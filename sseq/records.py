@@ -1,0 +1,246 @@
+"""The NDJSON record format: the only module that knows its schema.
+
+A record is one JSON object per line::
+
+    {"event":"response.output_text.delta","id":"7","t":0.412,"data":{...}}
+
+``data`` is written last, and when it is a JSON object or array received on
+one line its bytes are embedded exactly as they arrived.  Reading such a line
+back, the same bytes can be sliced out again, so a replay gives the upstream's
+own bytes (key order and spacing included) without re-serialising anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .parser import Comment, Event, RetryOnly
+
+__all__ = [
+    "Record",
+    "RecordError",
+    "OPEN",
+    "CLOSE",
+    "COMMENT",
+    "RETRY",
+    "record_from_item",
+    "encode_item",
+    "format_record",
+    "parse_record_line",
+    "classify_data",
+]
+
+OPEN = "sseq.open"
+CLOSE = "sseq.close"
+COMMENT = "sseq.comment"
+RETRY = "sseq.retry"
+
+_KNOWN_KEYS = frozenset(("event", "data", "id", "retry", "t"))
+_DATA_KEY = b',"data":'
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One line of NDJSON: an SSE event, or one of sseq's own ``sseq.*``.
+
+    ``event``: the event type.  ``data``: the parsed JSON object/array, or the
+    raw string.  ``id``: the last-event-ID, when non-empty.  ``retry``: ms,
+    when the dispatching block set it.  ``t``: seconds since the stream began,
+    when known.  ``raw``: the exact JSON bytes of ``data`` when they are known
+    (not compared).  ``line``: the exact NDJSON line this record was read from,
+    if any, so a record can pass through a filter untouched (not compared).
+    """
+
+    event: str
+    data: Any
+    id: str | None = None
+    retry: int | None = None
+    t: float | None = None
+    raw: bytes | None = field(default=None, compare=False, repr=False)
+    line: bytes | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def type(self) -> str:
+        """The event type a reader means: ``data.type`` for plain
+        ``message`` events that carry one (OpenRouter's Responses stream has
+        no ``event:`` lines), else ``event``."""
+        if self.event == "message" and type(self.data) is dict:
+            inner = self.data.get("type")
+            if type(inner) is str:
+                return inner
+        return self.event
+
+    def to_dict(self) -> dict:
+        out: dict = {"event": self.event}
+        if self.id:
+            out["id"] = self.id
+        if self.retry is not None:
+            out["retry"] = self.retry
+        if self.t is not None:
+            out["t"] = self.t
+        out["data"] = self.data
+        return out
+
+
+class RecordError(ValueError):
+    """A line that is not a record."""
+
+
+def classify_data(payload: bytes, raw_data: bool = False) -> tuple[Any, bytes | None]:
+    """The record value of a data buffer, and its exact JSON bytes.
+
+    A JSON object or array becomes the parsed value; anything else (``[DONE]``,
+    plain text, a bare JSON number) stays a string.  The bytes are returned
+    only when they can be embedded in a record line as they are: valid JSON on
+    a single line.
+    """
+    if not raw_data:
+        first = payload[:1]
+        if first == b"{" or first == b"[" or (first in b" \t" and payload.lstrip()[:1] in (b"{", b"[")):
+            try:
+                value = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                if b"\n" in payload:
+                    return value, None
+                return value, payload
+    return payload.decode("utf-8", "replace"), None
+
+
+def record_from_item(item, t: float | None = None, raw_data: bool = False) -> Record:
+    """Turn a parser item (Event, Comment, RetryOnly) into a Record."""
+    if type(item) is Event:
+        value, raw = classify_data(item.data_bytes, raw_data)
+        return Record(item.type, value, item.id or None, item.retry, t, raw)
+    if type(item) is Comment:
+        return Record(COMMENT, item.text, None, None, t)
+    if type(item) is RetryOnly:
+        return Record(RETRY, "", item.id or None, item.retry, t)
+    raise TypeError(f"not a parser item: {item!r}")
+
+
+_event_keys: dict[str, bytes] = {}
+
+
+def _event_prefix(event: str) -> bytes:
+    prefix = _event_keys.get(event)
+    if prefix is None:
+        prefix = b'{"event":' + orjson.dumps(event)
+        if len(_event_keys) < 4096:
+            _event_keys[event] = prefix
+    return prefix
+
+
+def _tail(id: str | None, retry: int | None, t: float | None) -> bytes:
+    tail = b""
+    if id:
+        tail += b',"id":' + orjson.dumps(id)
+    if retry is not None:
+        tail += b',"retry":%d' % retry
+    if t is not None:
+        tail += b',"t":%.3f' % t
+    return tail
+
+
+def encode_item(item, t: float | None = None, raw_data: bool = False) -> bytes:
+    """A parser item straight to its NDJSON line (the hot path of ``parse``).
+
+    Same bytes as ``format_record(record_from_item(item, ...))``, without
+    building the Record.
+    """
+    if type(item) is Event:
+        payload = item.data_bytes
+        if not raw_data:
+            first = payload[:1]
+            if first == b"{" or first == b"[":
+                try:
+                    value = orjson.loads(payload)
+                except orjson.JSONDecodeError:
+                    pass
+                else:
+                    if b"\n" in payload:
+                        payload = orjson.dumps(value)
+                    head = _event_prefix(item.type)
+                    if item.id or item.retry is not None or t is not None:
+                        head += _tail(item.id, item.retry, t)
+                    return head + _DATA_KEY + payload + b"}\n"
+        return format_record(record_from_item(item, t, raw_data))
+    return format_record(record_from_item(item, t, raw_data))
+
+
+def format_record(record: Record) -> bytes:
+    """A Record to its NDJSON line (with the trailing newline)."""
+    if record.raw is not None:
+        payload = record.raw
+    else:
+        payload = orjson.dumps(record.data)
+    head = _event_prefix(record.event)
+    if record.id or record.retry is not None or record.t is not None:
+        head += _tail(record.id, record.retry, record.t)
+    return head + _DATA_KEY + payload + b"}\n"
+
+
+def parse_record_line(line: bytes) -> Record:
+    """One NDJSON line (without its newline) to a Record.
+
+    Raises RecordError with a message meant for a person.
+    """
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise RecordError(f"not JSON ({exc})") from None
+    if type(obj) is not dict:
+        raise RecordError("a record must be a JSON object")
+    event = obj.get("event")
+    if type(event) is not str:
+        raise RecordError('a record needs a string "event" field')
+    if "data" not in obj:
+        raise RecordError('a record needs a "data" field')
+    data = obj["data"]
+    id = obj.get("id")
+    if id is not None and type(id) is not str:
+        raise RecordError('"id" must be a string')
+    retry = obj.get("retry")
+    if retry is not None and (type(retry) is not int or retry < 0):
+        raise RecordError('"retry" must be a non-negative integer')
+    t = obj.get("t")
+    if t is not None and type(t) not in (int, float):
+        raise RecordError('"t" must be a number')
+    raw = None
+    kind = type(data)
+    if kind is dict or kind is list:
+        raw = _maybe_data_bytes(line, obj)
+    return Record(event, data, id or None, retry, t, raw, line)
+
+
+def _maybe_data_bytes(line: bytes, obj: dict) -> bytes | None:
+    """The exact bytes of ``data`` inside a line that sseq wrote.
+
+    Trusted only when the layout guarantees the first ``,"data":`` is the
+    key: every other key is one of ours, holding strings or numbers (which
+    cannot hold an unescaped quote), and data comes last.
+    """
+    if not line.startswith(b'{"event":'):
+        return None
+    keys = obj.keys()
+    if not keys <= _KNOWN_KEYS or next(reversed(keys)) != "data":
+        return None
+    start = line.find(_DATA_KEY)
+    if start < 0:
+        return None
+    raw = line[start + len(_DATA_KEY) :].rstrip()
+    if raw[-1:] != b"}":
+        return None
+    raw = raw[:-1]
+    if line.count(_DATA_KEY) > 1:
+        # A nested "data" key, or a duplicated top-level one: make sure.
+        try:
+            if orjson.loads(raw) != obj["data"]:
+                return None
+        except orjson.JSONDecodeError:
+            return None
+    return raw
