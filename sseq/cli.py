@@ -27,8 +27,20 @@ COMMANDS = {
 }
 
 
+class DownstreamClosed(Exception):
+    """The reader of standard output went away (`| head`)."""
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use."""
+
+    def invoke(self, ctx: click.Context):
+        # click turns EPIPE into exit 1 on its own; a closed pipe downstream
+        # is a normal end for a filter, so it is caught before click sees it.
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise DownstreamClosed from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -97,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     except SseqError as exc:
         print(f"{prefix}: error: {exc}", file=sys.stderr)
         status = exc.status
-    except BrokenPipeError:
+    except (BrokenPipeError, DownstreamClosed):
         _quiet_broken_pipe()
         status = ExitStatus.OK
     except KeyboardInterrupt:

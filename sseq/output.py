@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from typing import BinaryIO
 
+from .errors import SseqError
+
 
 class Output:
     """A binary sink that writes a batch of lines and flushes."""
@@ -15,10 +17,14 @@ class Output:
 
     def write_lines(self, lines: list[bytes]) -> None:
         if lines:
-            self.stream.write(b"".join(lines))
-            self.stream.flush()
+            self.write(b"".join(lines))
 
     def write(self, data: bytes) -> None:
         if data:
-            self.stream.write(data)
-            self.stream.flush()
+            try:
+                self.stream.write(data)
+                self.stream.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise SseqError(f"cannot write output: {exc.strerror or exc}") from None
