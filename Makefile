@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := tests/fixtures/real/openai-responses-reasoning-summary.sse
 
-.PHONY: demo test lint bench clean browser
+.PHONY: demo test lint bench clean tools
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,19 @@ demo: $(STAMP)
 	@echo "\$$ sseq usage --format table $(DEMO)"
 	@$(BIN)/sseq usage --format table $(DEMO)
 
-# Headless Chromium for the EventSource tests (Debian's package).
-browser:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
-	    echo "make: could not install chromium; the browser tests will fail"; }
+# Debian packages the tests use: headless Chromium for the EventSource tests,
+# groff to check the man pages, jq for the benchmark.  Installed when missing.
+DEBS := chromium:chromium groff:groff-base jq:jq
+tools:
+	@missing=""; for pair in $(DEBS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null) || \
+	    echo "make: could not install$$missing; the tests that need them will fail"; \
+	fi
 
-test: $(STAMP) browser
+test: $(STAMP) tools
 	$(BIN)/python -m pytest -q -n 2 tests
 
 lint: $(STAMP)
