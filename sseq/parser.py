@@ -101,7 +101,8 @@ class EventStreamParser:
     joined once.
     """
 
-    def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE):
+    def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE, last_event_id: str = ""):
+        # last_event_id: the buffer a reconnecting client carries over.
         self.max_event_size = max_event_size
         self.line = 0  # lines completed so far
         self._head = b""  # bytes seen before the BOM question is settled
@@ -112,7 +113,7 @@ class EventStreamParser:
         self._data: list[bytes] = []
         self._data_size = 0
         self._type = b""
-        self._last_id = ""
+        self._last_id = last_event_id
         self._retry: int | None = None
         self._types: dict[bytes, str] = {}  # decoded event types, reused
         self._ended = False
