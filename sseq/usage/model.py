@@ -1,0 +1,112 @@
+"""The normalised shape of one stream's token usage, whatever its provider."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+REPORTED = "reported"
+ESTIMATED = "estimated"
+MISSING = "missing"
+USAGE_SOURCES = (REPORTED, ESTIMATED, MISSING)
+
+COMPLETE = "complete"
+ERROR = "error"
+TRUNCATED = "truncated"
+VERDICTS = (COMPLETE, ERROR, TRUNCATED)
+
+TOKEN_FIELDS = (
+    "input_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """Token counts as one provider reported them, mapped onto one shape.
+
+    ``input_tokens``: every input token, cached input and cache writes
+    included.  ``cached_input_tokens``: the part of the input read from the
+    provider's cache.  ``cache_write_tokens``: the part written to it
+    (Anthropic's cache creation).  ``output_tokens``: every output token,
+    reasoning included.  ``reasoning_tokens``: the reasoning part of the
+    output, or None where the provider does not break it out.
+    ``total_tokens``: as the provider reported it, else input + output.
+    """
+
+    input_tokens: int
+    cached_input_tokens: int
+    cache_write_tokens: int
+    output_tokens: int
+    reasoning_tokens: int | None
+    total_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamUsage:
+    """One stream's row: where it came from, what it cost in tokens, and how
+    it ended.
+
+    ``file``: the input it was read from; ``stream``: its 1-based index in
+    that file (a records file can hold several).  ``response_id``: the
+    provider's id for the response, when the stream carried one; ``digest``:
+    sha256 of the stream's upstream events (type and data, sseq's own
+    records left out), the ledger's key when there is no response id.
+    ``api``: the wire format (``openai-chat``, ``openai-responses``,
+    ``anthropic``, ``gemini``, or ``unknown``); ``provider``: who served it
+    (``openai``, ``azure``, ``anthropic``, ``google``, ``vertex``,
+    ``groq``, ``deepseek``, ``openrouter``, ``vllm``...); ``model``: the
+    model the provider named.
+
+    The token fields are those of :class:`Tokens`, or None when the stream
+    reported no usage (``usage_source`` ``missing``: never a silent zero).
+    ``usage_source``: ``reported``, ``estimated`` (``--estimate`` counted the
+    output text; the input is unknown, so ``input_tokens`` stays None) or
+    ``missing``.  ``verdict``: ``complete`` (a terminal marker was seen),
+    ``error`` (an in-band error, which wins over a terminal marker) or
+    ``truncated`` (neither); ``error``: the error's message.
+
+    ``tool_calls``: calls by kind (``function`` for the caller's own tools,
+    ``web_search``, ``code_execution``... for the provider's built-in ones).
+    ``ttft_ms``: time from the start of the stream to its first output
+    delta; ``output_tokens_per_s``: output tokens over the time from the
+    first output delta to the end; both None unless records carry ``t``.
+    ``started``: POSIX seconds, from ``sseq.open``'s ``started`` or else the
+    file's modification time; it decides the stream's day.
+    """
+
+    file: str
+    stream: int
+    response_id: str | None
+    digest: str
+    api: str
+    provider: str | None
+    model: str | None
+    usage_source: str
+    verdict: str
+    input_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None
+    tool_calls: dict[str, int] = field(default_factory=dict)
+    ttft_ms: float | None = None
+    output_tokens_per_s: float | None = None
+    started: float | None = None
+    error: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The identity the ledger counts once: the provider's response id
+        (with its api, so two formats cannot collide), else the digest."""
+        if self.response_id:
+            return f"{self.api}:{self.response_id}"
+        return f"sha256:{self.digest}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,261 @@
+"""Inputs split into streams, and each stream totalled into a StreamUsage.
+
+A raw SSE file is one stream.  In a records file every ``sseq.open``
+without ``"resume": true`` starts a new stream (a resumed connection
+continues the one before); a records file without ``sseq.open`` is one
+stream.  Folders are walked for recordings; ``.gz`` files are read
+decompressed.  Memory stays constant in the length of a stream: records are
+looked at once as they are read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+import orjson
+
+from ..errors import BadInput
+from ..inputs import BadLines, iter_record_batches, open_source
+from ..markers import is_terminal, maybe_error
+from ..parser import DEFAULT_MAX_EVENT_SIZE
+from ..records import CLOSE, OPEN, Record
+from .model import COMPLETE, ERROR, ESTIMATED, MISSING, REPORTED, TRUNCATED, StreamUsage
+from .providers import UsageObserver, iter_output_text, provider_of_url
+
+# What a folder walk picks up (plain or .gz); files named on the command
+# line are always read.
+RECORDING_SUFFIXES = (".sse", ".ndjson", ".jsonl", ".events")
+
+
+def is_recording_name(name: str) -> bool:
+    if name.startswith("."):
+        return False
+    base = name[:-3] if name.endswith(".gz") else name
+    return base.endswith(RECORDING_SUFFIXES)
+
+
+def iter_input_paths(paths: Iterable[str]) -> Iterator[str]:
+    """Files to read: each path as given, folders walked (sorted, hidden
+    entries skipped, only recordings by their suffix)."""
+    for path in paths:
+        if path != "-" and os.path.isdir(path):
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if is_recording_name(name):
+                        yield os.path.join(root, name)
+        else:
+            yield path
+
+
+def parse_started(value) -> float | None:
+    """POSIX seconds from an RFC 3339 time such as ``2026-11-22T04:31:50.123Z``."""
+    if type(value) is not str or not value:
+        return None
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp()
+
+
+class StreamCollector:
+    """Everything one stream's usage row needs, gathered record by record."""
+
+    def __init__(self, file: str, index: int, fallback_started: float | None, estimator=None):
+        self.file = file
+        self.index = index
+        self.fallback_started = fallback_started
+        self.observer = UsageObserver()
+        self.digest = hashlib.sha256()
+        self.events = 0
+        self.terminal = False
+        self.error: str | None = None
+        self.started: float | None = None
+        self.url_provider: str | None = None
+        self.request_model: str | None = None
+        self.base_t: float | None = None
+        self.first_output_t: float | None = None
+        self.last_t: float | None = None
+        self.estimator = estimator
+        self.counter = estimator.counter() if estimator is not None else None
+
+    def feed(self, record: Record) -> None:
+        event = record.event
+        if event.startswith("sseq."):
+            self._feed_own(record)
+            return
+        self.events += 1
+        self.digest.update(event.encode("utf-8", "replace"))
+        self.digest.update(b"\n")
+        raw = record.raw
+        if raw is None:
+            data = record.data
+            raw = data.encode("utf-8", "replace") if type(data) is str else orjson.dumps(data)
+        self.digest.update(raw)
+        self.digest.update(b"\n\n")
+        self.observer.feed(record)
+        if self.error is None:
+            message = maybe_error(record)
+            if message is not None:
+                self.error = message
+        if not self.terminal and is_terminal(record):
+            self.terminal = True
+        t = record.t
+        if t is not None:
+            self.last_t = t
+        if self.first_output_t is None or self.counter is not None:
+            for piece in iter_output_text(record):
+                if self.first_output_t is None and t is not None:
+                    self.first_output_t = t
+                if self.counter is None:
+                    break
+                self.counter.add(piece)
+
+    def _feed_own(self, record: Record) -> None:
+        data = record.data if type(record.data) is dict else {}
+        if record.event == OPEN:
+            if self.started is None:
+                self.started = parse_started(data.get("started"))
+            if self.base_t is None and record.t is not None:
+                self.base_t = record.t
+            url = data.get("url")
+            if type(url) is str and self.url_provider is None:
+                self.url_provider = provider_of_url(url)
+            request = data.get("request")
+            if type(request) is dict and type(request.get("model")) is str:
+                self.request_model = request["model"]
+            status = data.get("status")
+            if type(status) is int and status >= 400 and self.error is None:
+                self.error = f"HTTP {status}"
+        elif record.event == CLOSE:
+            if data.get("reason") == "http-error" and self.error is None:
+                status = data.get("status")
+                self.error = str(data.get("error") or (f"HTTP {status}" if status else "HTTP error"))
+
+    @property
+    def empty(self) -> bool:
+        return self.events == 0 and self.started is None
+
+    def finish(self) -> StreamUsage:
+        observer = self.observer
+        tokens = observer.tokens()
+        fields: dict = {}
+        if tokens is not None:
+            source = REPORTED
+            fields = {
+                "input_tokens": tokens.input_tokens,
+                "cached_input_tokens": tokens.cached_input_tokens,
+                "cache_write_tokens": tokens.cache_write_tokens,
+                "output_tokens": tokens.output_tokens,
+                "reasoning_tokens": tokens.reasoning_tokens,
+                "total_tokens": tokens.total_tokens,
+            }
+        elif self.counter is not None:
+            source = ESTIMATED
+            out = self.counter.total()
+            fields = {"output_tokens": out, "total_tokens": out}
+        else:
+            source = MISSING
+        if self.error is not None:
+            verdict = ERROR
+        elif self.terminal:
+            verdict = COMPLETE
+        else:
+            verdict = TRUNCATED
+        ttft = None
+        rate = None
+        if self.first_output_t is not None:
+            ttft = round((self.first_output_t - (self.base_t or 0.0)) * 1000.0, 1)
+            out = fields.get("output_tokens")
+            span = (self.last_t or 0.0) - self.first_output_t
+            if out and span > 0:
+                rate = round(out / span, 1)
+        return StreamUsage(
+            file=self.file,
+            stream=self.index,
+            response_id=observer.response_id,
+            digest=self.digest.hexdigest(),
+            api=observer.api,
+            provider=observer.provider(self.url_provider),
+            model=observer.model or self.request_model,
+            usage_source=source,
+            verdict=verdict,
+            tool_calls=observer.tool_calls(),
+            ttft_ms=ttft,
+            output_tokens_per_s=rate,
+            started=self.started if self.started is not None else self.fallback_started,
+            error=self.error,
+            **fields,
+        )
+
+
+def _file_time(path: str) -> float:
+    if path == "-":
+        return time.time()
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return time.time()
+
+
+def iter_file_usages(
+    path: str,
+    estimator=None,
+    skip_bad: BadLines | None = None,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+) -> Iterator[StreamUsage]:
+    """The streams of one input, in order.  A bad line ends the input with
+    BadInput after the streams read before it (the one it interrupted
+    included) have been yielded."""
+    source = open_source(path)
+    name = source.name
+    fallback = _file_time(path)
+    index = 1
+    current = StreamCollector(name, index, fallback, estimator)
+    error: BadInput | None = None
+    try:
+        for batch in iter_record_batches(source, skip_bad, include_all=False, max_event_size=max_event_size):
+            for record in batch:
+                if record.event == OPEN and not (type(record.data) is dict and record.data.get("resume") is True):
+                    if not current.empty:
+                        yield current.finish()
+                        index += 1
+                        current = StreamCollector(name, index, fallback, estimator)
+                current.feed(record)
+    except BadInput as exc:
+        error = exc
+    finally:
+        source.close()
+    # What was read before a bad line still counts.
+    if not current.empty:
+        yield current.finish()
+    if error is not None:
+        raise error
+
+
+def iter_usages(
+    paths: Iterable[str],
+    on_problem: Callable[[BadInput], None],
+    estimator=None,
+    skip_bad: BadLines | None = None,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    on_file: Callable[[str], None] | None = None,
+) -> Iterator[StreamUsage]:
+    """Every stream of every input; a bad input is handed to ``on_problem``
+    (after the streams read before the bad line) and the run goes on with
+    the next input."""
+    for path in paths:
+        if on_file is not None:
+            on_file(path)
+        try:
+            yield from iter_file_usages(path, estimator, skip_bad, max_event_size)
+        except BadInput as error:
+            on_problem(error)
