@@ -10,7 +10,6 @@ per batch.
 
 from __future__ import annotations
 
-import gzip
 import os
 import sys
 import zlib
@@ -38,10 +37,12 @@ _BLANK = b" \t\r\n"
 
 @dataclass
 class Source:
-    """A named input: a file, a gzip file, or standard input."""
+    """A named input: a file or standard input; ``gzip`` when its bytes are
+    gzip-compressed (decompressed as they are read)."""
 
     name: str
     stream: BinaryIO
+    gzip: bool = False
 
     def close(self) -> None:
         if self.stream is not sys.stdin.buffer:
@@ -56,9 +57,7 @@ def open_source(path: str) -> Source:
     if os.path.isdir(path):
         raise BadInput(path, None, "is a directory (give the files in it)")
     try:
-        if path.endswith(".gz"):
-            return Source(path, gzip.open(path, "rb"))
-        return Source(path, open(path, "rb"))
+        return Source(path, open(path, "rb"), gzip=path.endswith(".gz"))
     except FileNotFoundError:
         raise BadInput(path, None, "no such file") from None
     except PermissionError:
@@ -78,22 +77,45 @@ def iter_sources(paths: Iterable[str]) -> Iterator[Source]:
 
 
 def iter_chunks(source: Source, size: int = READ_SIZE) -> Iterator[bytes]:
-    """The bytes of a source as they arrive.  Read errors (a corrupt or
-    truncated gzip, an I/O error) become BadInput naming the source."""
+    """The bytes of a source as they arrive (decompressed for gzip).  Read
+    errors become BadInput naming the source, after every byte before them."""
     stream = source.stream
     read = getattr(stream, "read1", stream.read)
     try:
-        while True:
-            chunk = read(size)
-            if not chunk:
-                return
-            yield chunk
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise BadInput(source.name, None, f"corrupt or truncated gzip data ({exc})") from None
+        if not source.gzip:
+            while chunk := read(size):
+                yield chunk
+            return
+        yield from _gunzip(iter(lambda: read(size), b""), source.name)
     except IsADirectoryError:
         raise BadInput(source.name, None, "is a directory") from None
     except OSError as exc:
         raise BadInput(source.name, None, exc.strerror or str(exc)) from None
+
+
+def _gunzip(compressed: Iterator[bytes], name: str) -> Iterator[bytes]:
+    # Decompressed piece by piece, rather than through gzip.GzipFile, so that
+    # a truncated file still yields everything before the cut.
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    fed = False  # the current member has received bytes
+    try:
+        for data in compressed:
+            while data:
+                fed = True
+                out = inflater.decompress(data)
+                if out:
+                    yield out
+                if not inflater.eof:
+                    break
+                # One gzip member ended; another may follow (cat a.gz b.gz),
+                # or zero padding.
+                data = inflater.unused_data.lstrip(b"\0")
+                inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+                fed = False
+        if fed and not inflater.eof:
+            raise EOFError("the file ends in the middle of the compressed data")
+    except (EOFError, zlib.error) as exc:
+        raise BadInput(name, None, f"corrupt or truncated gzip data: {exc}") from None
 
 
 class BadLines:
