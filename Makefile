@@ -37,8 +37,8 @@ tools:
 test: $(STAMP) tools
 	$(BIN)/python -m pytest -q -n 2 tests
 
-lint: $(STAMP)
-	$(BIN)/python -m compileall -q sseq tests
+lint: $(STAMP) tools
+	$(BIN)/ruff check --select E,F,W,B --ignore E501 sseq tests bench
 	groff -man -ww -z man/*.1
 
 bench: $(STAMP)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sseq.parser import Comment, Event, EventStreamParser, EventTooLarge, RetryOnly
+from sseq.parser import Comment, Event, EventStreamParser, EventTooLarge
 
 
 def summarise(items):

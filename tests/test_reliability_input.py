@@ -106,4 +106,4 @@ def test_mutated_record_files_fail_cleanly(command, tmp_path):
     assert f"{path}:41: not JSON".encode() in result.stderr
     assert b"Traceback" not in result.stderr
     if command == "filter":
-        assert [orjson.loads(l) for l in result.stdout.splitlines()] == [orjson.loads(l) for l in lines[:40]]
+        assert [orjson.loads(x) for x in result.stdout.splitlines()] == [orjson.loads(x) for x in lines[:40]]
