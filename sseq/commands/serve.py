@@ -1,0 +1,92 @@
+"""sseq serve: replay recordings to HTTP clients (see sseq.server)."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+import threading
+
+import click
+
+from ..errors import UsageProblem
+from ..options import max_event_size, quiet
+from ..server import ReplayOptions, ReplayServer, build_routes, parse_route
+
+
+@click.command("serve")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--route", "routes", multiple=True, metavar="PATH=FILE",
+              help="Serve FILE at exactly PATH (repeatable), e.g. /v1/responses=resp.ndjson.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but a loopback address is reachable from other machines.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port to listen on; 0 picks a free one (the URL is printed on stderr).")
+@click.option("--speed", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Follow the recorded t at this speed (1 = real time); 0 = as fast as possible.")
+@click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Send a ': keep-alive' comment after this many seconds without an event.")
+@click.option("--no-ids", is_flag=True,
+              help="Do not number the events 1, 2, ... when the recording has no ids (clients cannot resume).")
+@click.option("--rechunk", type=click.Choice(["1", "random"]),
+              help="Send the bytes one at a time (1), or each event split at random places (random).")
+@click.option("--seed", type=int, help="Seed for --rechunk random, so that every connection gets the same splits.")
+@click.option("--drop-after", type=click.IntRange(min=1), metavar="N",
+              help="Cut each connection after N events (a client resuming with Last-Event-ID gets the next N).")
+@click.option("--error-after", type=click.IntRange(min=0), metavar="N",
+              help="After N events, send the provider's in-band error event and end the stream.")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="Origin allowed to read the streams (repeatable; default '*', any origin).")
+@max_event_size
+@quiet
+def command(files, routes, host, port, speed, keepalive, no_ids, rechunk, seed, drop_after, error_after,
+            cors_origins, max_event_size, quiet):
+    """Replay the recordings in FILES to every HTTP client that connects.
+
+    With one FILE and no --route, every path serves it.  With several FILEs,
+    each is served under /NAME, its file name without .ndjson, .sse or .gz
+    (chat.ndjson at /chat and every path below it); --route PATH=FILE serves
+    a recording at exactly PATH.  Any other path is 404.  Any method is
+    answered (GET for EventSource, POST for SDKs); OPTIONS is a CORS
+    preflight.  Stops on SIGINT or SIGTERM, exit status 130.
+    """
+    if not files and not routes:
+        raise UsageProblem("nothing to serve: give a FILE or --route PATH=FILE")
+    table = build_routes(list(files), [parse_route(r) for r in routes], not no_ids, max_event_size)
+    options = ReplayOptions(
+        speed=speed, keepalive=keepalive, ids=not no_ids, rechunk=rechunk, seed=seed, drop_after=drop_after,
+        error_after=error_after, cors_origins=tuple(cors_origins) or ("*",),
+    )
+    lock = threading.Lock()
+
+    def say(text: str) -> None:
+        with lock:
+            print(f"sseq serve: {text}", file=sys.stderr, flush=True)
+
+    server = ReplayServer(table, host, port, options=options, on_served=None if quiet else (lambda s: say(s.describe())),
+                          on_error=say)
+    try:
+        server.start()
+    except OSError as exc:
+        raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if not quiet:
+        for path, recording in table.describe():
+            say(f"{path} -> {recording.name} ({recording.events} events, ids {recording.id_mode}, {recording.provider})")
+        if not _is_loopback(host):
+            say(f"warning: listening on {host}: reachable from other machines")
+    say(f"listening on {server.url}/")
+    try:
+        while not server.stopping.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        server.stop()
+        say(f"stopped after {len(server.log)} requests")
+        raise
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
