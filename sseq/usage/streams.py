@@ -158,7 +158,7 @@ class StreamCollector:
                 "reasoning_tokens": tokens.reasoning_tokens,
                 "total_tokens": tokens.total_tokens,
             }
-        elif self.counter is not None:
+        elif self.counter is not None and self.counter.seen:
             source = ESTIMATED
             out = self.counter.total()
             fields = {"output_tokens": out, "total_tokens": out}

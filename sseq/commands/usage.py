@@ -1,0 +1,103 @@
+"""sseq usage: token totals per stream, file, model, provider or day."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import ExitStatus
+from ..inputs import BadLines
+from ..options import max_event_size, quiet, report_skipped, skip_bad
+from ..output import Output
+from ..usage.report import FORMATS, GROUP_KEYS, Clock, Window, build_report, write_report
+from ..usage.streams import iter_input_paths, iter_usages
+
+
+@click.command("usage")
+@click.argument("inputs", nargs=-1, metavar="[FILE|DIR]...", type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--by", "by", multiple=True, type=click.Choice(GROUP_KEYS),
+              help="Group rows by stream, file, model, provider or day (repeatable; default: model).")
+@click.option("--since", metavar="DATE", help="Count streams that started on or after DATE (2026-11-01, or a time).")
+@click.option("--until", metavar="DATE", help="Count streams that started on or before DATE (the whole day), or before a time.")
+@click.option("--timezone", "tz", metavar="ZONE", help="IANA time zone for days and dates (default: the machine's).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="Output format (default: table on a terminal, JSON otherwise).")
+@click.option("--prices", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Price table (sseq's JSON or LiteLLM's model_prices_and_context_window.json) for a cost column.")
+@click.option("--ledger", metavar="FILE", type=click.Path(dir_okay=False),
+              help="SQLite ledger: add the streams read (each counted once) and report from the whole ledger.")
+@click.option("--estimate", is_flag=True, help="Estimate output tokens from the text of streams that report no usage.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any stream counted is missing usage or truncated.")
+@quiet
+@skip_bad
+@max_event_size
+def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict, quiet, skip_bad, max_event_size):
+    """Token totals of the streams in FILES and DIRS (records or raw SSE,
+    .gz too; folders are walked for *.sse, *.ndjson, *.jsonl, *.events).
+    Each stream's usage is read by its provider's rules; streams without
+    usage are listed as missing, never counted as zero."""
+    clock = Clock(tz)
+    window = Window(clock.bound(since, "--since", False) if since else None,
+                    clock.bound(until, "--until", True) if until else None)
+    table = None
+    if prices:
+        from ..usage.prices import PriceTable
+
+        table = PriceTable.load(prices)
+    estimator = None
+    if estimate:
+        from ..usage.estimate import Estimator
+
+        estimator = Estimator()
+    problems = []
+
+    def on_problem(error):
+        problems.append(error)
+        print(f"sseq usage: error: {error}", file=sys.stderr)
+
+    paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
+    progress = None
+    if len(paths) > 1 and not quiet and sys.stderr.isatty():
+        from ..usage.progress import Progress
+
+        progress = Progress(len(paths))
+    bad = BadLines() if skip_bad else None
+    offenders = []
+    try:
+        usages = iter_usages(paths, on_problem, estimator, bad, max_event_size,
+                             on_file=progress.step if progress else None)
+        if ledger:
+            from ..usage.ledger import Ledger
+
+            book = Ledger(ledger)
+            added, improved, known = book.add(list(usages))
+            if not quiet:
+                print(f"sseq usage: ledger {ledger}: {added} stream(s) added, {improved} improved, "
+                      f"{known} already counted", file=sys.stderr)
+            usages = book.iter_usages()
+        report = build_report(_watch(usages, window, offenders), by, clock, None, table)
+    finally:
+        if progress:
+            progress.close()
+    Output().write(write_report(report, fmt or ("table" if sys.stdout.isatty() else "json")))
+    report_skipped("usage", bad)
+    status = ExitStatus.OK
+    if strict and offenders:
+        shown = ", ".join(offenders[:5]) + (f" and {len(offenders) - 5} more" if len(offenders) > 5 else "")
+        print(f"sseq usage: --strict: {len(offenders)} stream(s) missing usage or truncated: {shown}", file=sys.stderr)
+        status = ExitStatus.BAD_INPUT
+    if problems:
+        status = ExitStatus.BAD_INPUT
+    return status
+
+
+def _watch(usages, window, offenders: list):
+    """The streams in the window, noting those --strict objects to."""
+    for usage in usages:
+        if usage not in window:
+            continue
+        if usage.usage_source == "missing" or usage.verdict == "truncated":
+            name = usage.file if usage.stream == 1 else f"{usage.file}#{usage.stream}"
+            offenders.append(f"{name} ({usage.usage_source}, {usage.verdict})")
+        yield usage
