@@ -408,12 +408,26 @@ def iter_output_text(record: Record) -> Iterator[str]:
         delta = data.get("delta")
         if type(delta) is str and delta:
             yield delta
+    elif kind == "response.output_item.added":
+        item = data.get("item")
+        if type(item) is dict and type(item.get("name")) is str and item["name"]:
+            yield item["name"]  # a function call's name is output too
+    elif kind == "content_block_start":
+        block = data.get("content_block")
+        if type(block) is dict and type(block.get("name")) is str and block["name"]:
+            yield block["name"]  # tool_use, server_tool_use
     elif kind == "content_block_delta":
         delta = data.get("delta")
-        if type(delta) is dict and delta.get("type") == "input_json_delta":
-            partial = delta.get("partial_json")
-            if type(partial) is str and partial:
-                yield partial
+        if type(delta) is dict:
+            dtype = delta.get("type")
+            if dtype == "input_json_delta":
+                piece = delta.get("partial_json")
+            elif dtype == "compaction_delta":
+                piece = delta.get("content")
+            else:
+                piece = None
+            if type(piece) is str and piece:
+                yield piece
     elif type(data.get("choices")) is list:
         for choice in data["choices"]:
             delta = choice.get("delta") if type(choice) is dict else None

@@ -22,6 +22,7 @@ from ..inputs import BadLines, iter_record_batches, open_source
 from ..markers import is_terminal, maybe_error
 from ..parser import DEFAULT_MAX_EVENT_SIZE
 from ..records import CLOSE, OPEN, Record
+from .estimate import estimate_output
 from .model import COMPLETE, ERROR, ESTIMATED, MISSING, REPORTED, TRUNCATED, StreamUsage
 from .providers import UsageObserver, iter_output_text, provider_of_url
 
@@ -160,7 +161,7 @@ class StreamCollector:
             }
         elif self.counter is not None and self.counter.seen:
             source = ESTIMATED
-            out = self.counter.total()
+            out = estimate_output(self.counter.total(), observer.tool_calls())
             fields = {"output_tokens": out, "total_tokens": out}
         else:
             source = MISSING
