@@ -1,0 +1,124 @@
+"""Keeping secrets out of recordings, messages and redirects.
+
+A header is secret when its name is one of the credential headers
+(Authorization, Proxy-Authorization, Cookie, Set-Cookie) or holds ``key``,
+``token``, ``secret`` or ``auth`` (x-api-key, x-goog-api-key,
+x-auth-token...).  Rate-limit headers are the exception: OpenAI's
+``x-ratelimit-remaining-tokens`` and Anthropic's
+``anthropic-ratelimit-tokens-limit`` count tokens, they are not tokens, and
+audits want them kept.
+
+This module does no I/O and imports nothing heavy, so that any command can
+use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["REDACTED", "is_secret_header", "redact_headers", "redact_url", "secret_values", "Scrubber", "drop_secret_headers"]
+
+REDACTED = "[redacted]"
+
+_SECRET_NAMES = frozenset(("authorization", "proxy-authorization", "cookie", "set-cookie"))
+_SECRET_PARTS = ("key", "token", "secret", "auth", "cookie", "password", "session")
+_NOT_SECRET_PARTS = ("ratelimit", "rate-limit")
+_SECRET_QUERY_NAMES = frozenset(("sig", "signature", "code"))
+
+
+def is_secret_header(name: str) -> bool:
+    """True when a header of this name may carry a credential."""
+    name = name.strip().lower()
+    if name in _SECRET_NAMES:
+        return True
+    if any(part in name for part in _NOT_SECRET_PARTS):
+        return False
+    return any(part in name for part in _SECRET_PARTS)
+
+
+def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers with lower-case names, secret values replaced by ``[redacted]``.
+
+    Repeated names are joined with ", " (Set-Cookie is redacted anyway).
+    """
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        value = REDACTED if is_secret_header(key) else str(value)
+        out[key] = value if key not in out or value == REDACTED else f"{out[key]}, {value}"
+    return out
+
+
+def _is_secret_query(name: str) -> bool:
+    name = name.lower()
+    return name in _SECRET_QUERY_NAMES or is_secret_header(name)
+
+
+def redact_url(url: str) -> str:
+    """A URL safe to record: a password in it and the values of query
+    parameters such as ``key=`` (Gemini) or ``access_token=`` redacted."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:{REDACTED}@{host}" if ":" in userinfo else f"{REDACTED}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_is_secret_query(name) for name, _ in pairs):
+            query = urlencode([(n, REDACTED if _is_secret_query(n) else v) for n, v in pairs], safe="[]:/")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def secret_values(headers: Iterable[tuple[str, str | None]], url: str = "") -> list[str]:
+    """The secret values a request carries (header values, and credentials
+    in its URL), longest first, so that they can be scrubbed from text that
+    the server echoes back."""
+    values: set[str] = set()
+    for name, value in headers:
+        if value and is_secret_header(name):
+            values.add(value.strip())
+            # "Bearer sk-..." : the token alone is echoed back too.
+            values.update(part for part in value.split() if len(part) >= 8)
+            # "a=1; b=2" cookies: each value on its own.
+            for crumb in value.split(";"):
+                _, _, crumb_value = crumb.partition("=")
+                if len(crumb_value.strip()) >= 8:
+                    values.add(crumb_value.strip())
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            values.add(parts.password)
+        values.update(v for n, v in parse_qsl(parts.query) if v and _is_secret_query(n))
+    except ValueError:
+        pass
+    return sorted((v for v in values if len(v) >= 4), key=len, reverse=True)
+
+
+class Scrubber:
+    """Replaces known secret values in text meant for people or records
+    (an error body that quotes the API key, an exception message)."""
+
+    def __init__(self, values: Iterable[str] = ()):
+        self.values = list(values)
+
+    def __call__(self, text: str) -> str:
+        for value in self.values:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return text
+
+
+def drop_secret_headers(headers) -> list[str]:
+    """Remove every secret header from a mutable mapping (a redirect to
+    another host must not carry them); returns the names removed."""
+    names = [name for name in list(headers) if is_secret_header(name)]
+    for name in names:
+        del headers[name]
+    return names
