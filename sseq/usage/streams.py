@@ -260,3 +260,11 @@ def iter_usages(
             yield from iter_file_usages(path, estimator, skip_bad, max_event_size)
         except BadInput as error:
             on_problem(error)
+
+
+def usage_of(records: Iterable[Record], file: str = "<records>", estimator=None) -> StreamUsage:
+    """One stream's usage from its records (all of them taken as one stream)."""
+    collector = StreamCollector(file, 1, None, estimator)
+    for record in records:
+        collector.feed(record)
+    return collector.finish()
