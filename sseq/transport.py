@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from .errors import ExitStatus
-from .markers import is_terminal
+from .markers import is_terminal, maybe_error
 from .parser import DEFAULT_MAX_EVENT_SIZE, Event, EventStreamParser, EventTooLarge, RetryOnly
 from .records import CLOSE, OPEN, Record, record_from_item
 from .redact import Scrubber, drop_secret_headers, redact_headers, redact_url, secret_values
@@ -196,6 +196,7 @@ class FetchRun:
         self._response = None
         self._started = self._resumed_started = ""
         self._error_body: str | None = None
+        self._inband_error: str | None = None
         self._scrub = Scrubber(secret_values(request.headers, request.url))
         self._request_info = _describe_body(request)
 
@@ -218,9 +219,12 @@ class FetchRun:
     # -- the run ----------------------------------------------------------------
 
     def _run(self) -> Iterator[Record]:
+        import requests  # noqa: F401  (before the clock starts: --max-time is the network's time)
+
         request = self.request
         failures = 0  # failed attempts in a row
         resume = False
+        self._start = time.monotonic()
         try:
             while True:
                 try:
@@ -267,7 +271,7 @@ class FetchRun:
                     elif reason == MAX_TIME:
                         yield self._close(MAX_TIME, ExitStatus.NETWORK_ERROR, message)
                     else:
-                        yield self._close(reason, ExitStatus.OK)
+                        yield self._finish(reason)
                     return
                 # A drop, a stall, or an end before the terminal marker.
                 delay = self._server_retry / 1000 if self._server_retry is not None else _backoff(failures)
@@ -284,7 +288,7 @@ class FetchRun:
                     message += " (not reconnecting: the stream has no event ids, so a new connection would repeat its events)"
                 if reason == _UNFINISHED:
                     self.notify(message)
-                    yield self._close(EOF, ExitStatus.OK)
+                    yield self._finish(EOF)
                 else:
                     yield self._close(reason, ExitStatus.NETWORK_ERROR, message)
                 return
@@ -436,6 +440,13 @@ class FetchRun:
         assert record is not None
         return record
 
+    def _finish(self, reason: str) -> Record:
+        """The close of a stream that ended normally; an in-band error
+        event (also inside an HTTP 200) still makes it a failure."""
+        if self._inband_error is not None:
+            return self._close(reason, ExitStatus.HTTP_ERROR, self._scrub(f"the stream reported an error: {self._inband_error}"))
+        return self._close(reason, ExitStatus.OK)
+
     def _http_error(self, response) -> Record:
         body = self._scrub(_read_limited(response, self.request.idle_timeout))
         self._error_body = body
@@ -518,6 +529,8 @@ class FetchRun:
                         self.first_event_t = t
                     if item.retry is not None:
                         self._server_retry = item.retry
+                    if self._inband_error is None:
+                        self._inband_error = maybe_error(record)
                     yield record
                     if is_terminal(record):
                         terminal = True

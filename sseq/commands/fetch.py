@@ -10,7 +10,6 @@ import click
 
 from ..errors import BadInput, ExitStatus, Interrupted, SseqError, UsageProblem
 from ..options import max_event_size, quiet
-from ..output import Output
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _SECONDS = click.FloatRange(min=0, min_open=True)
@@ -138,11 +137,10 @@ def _parse_header(line: str, where: str | None, number: int) -> tuple[str, str |
         result = ("", None)
     name = result[0]
     if not _HEADER_NAME.match(name) or (result[1] is not None and ("\r" in result[1] or "\n" in result[1])):
-        # Never repeat the value: it may be a key.
-        shown = repr(name[:40]) if name else "it"
+        # Never repeat the line: it may hold a key.
         if where is not None:
-            raise BadInput(where, number, f"not a header line ('Name: value'); name {shown}")
-        raise UsageProblem(f"-H: not a header ('Name: value'); name {shown}")
+            raise BadInput(where, number, "not a header line (expected 'Name: value')")
+        raise UsageProblem("-H: not a header (expected 'Name: value')")
     return result
 
 
@@ -192,13 +190,14 @@ class _Sink:
     """Where records go; a write error (a full disk) is one clear line."""
 
     def __init__(self, stream, name: str, owned: bool):
-        self.out = Output(stream)
+        self.stream = stream
         self.name = name
         self.owned = owned
 
     def write(self, line: bytes) -> None:
         try:
-            self.out.write(line)
+            self.stream.write(line)
+            self.stream.flush()
         except BrokenPipeError:
             raise
         except OSError as exc:
@@ -206,7 +205,7 @@ class _Sink:
 
     def close(self) -> None:
         if self.owned:
-            _close_quietly(self.out.stream)
+            _close_quietly(self.stream)
 
 
 def _open_output(path: str | None) -> _Sink:
