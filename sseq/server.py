@@ -192,7 +192,7 @@ def load_recording(path: str | os.PathLike, ids: bool = True, max_event_size: in
 
 
 _ANTHROPIC_TYPES = frozenset(
-    ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop", "ping")
+    ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop")
 )
 
 

@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from ..errors import UsageProblem
+from ..errors import ExitStatus, SseqError, UsageProblem
 from ..options import max_event_size, quiet
 from ..server import ReplayOptions, ReplayServer, build_routes, parse_route
 
@@ -67,7 +67,7 @@ def command(files, routes, host, port, speed, keepalive, no_ids, rechunk, seed, 
     try:
         server.start()
     except OSError as exc:
-        raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise SseqError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", ExitStatus.NETWORK_ERROR) from None
     if not quiet:
         for path, recording in table.describe():
             say(f"{path} -> {recording.name} ({recording.events} events, ids {recording.id_mode}, {recording.provider})")
@@ -79,8 +79,9 @@ def command(files, routes, host, port, speed, keepalive, no_ids, rechunk, seed, 
             pass
     except KeyboardInterrupt:
         server.stop()
-        say(f"stopped after {len(server.log)} requests")
-        raise
+        if not quiet:
+            say(f"stopped after {len(server.log)} requests")
+        return ExitStatus.INTERRUPTED
 
 
 def _is_loopback(host: str) -> bool:
