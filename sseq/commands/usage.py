@@ -72,7 +72,7 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
 
             book = Ledger(ledger)
             added, improved, known = book.add(list(usages))
-            if not quiet:
+            if paths and not quiet:
                 print(f"sseq usage: ledger {ledger}: {added} stream(s) added, {improved} improved, "
                       f"{known} already counted", file=sys.stderr)
             usages = book.iter_usages()
