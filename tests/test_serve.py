@@ -8,7 +8,6 @@ import http.client
 import math
 import os
 import re
-import selectors
 import signal
 import socket
 import subprocess
