@@ -246,3 +246,58 @@ def test_usage_errors_exit_2(tmp_path):
         assert result.returncode == 2
         assert result.stdout == b""
         assert message in result.stderr.decode()
+
+
+def _run_with_terminal_stderr(*args):
+    """Run sseq with standard error on a pseudo-terminal; (stdout, what the terminal showed)."""
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "sseq", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=slave, cwd=REAL.parent.parent.parent)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out = proc.stdout.read()
+    proc.wait(timeout=60)
+    os.close(master)
+    return proc.returncode, out, shown.decode()
+
+
+def test_progress_bar_on_a_terminal_only():
+    status, out, shown = _run_with_terminal_stderr("usage", "--format", "json", REAL)
+    assert status == 0
+    assert orjson.loads(out)["totals"]["streams"] == 30
+    assert "sseq usage: [" in shown and "30/30 files" in shown
+    assert shown.endswith("\r\x1b[K")  # wiped at the end
+    status, out, shown = _run_with_terminal_stderr("usage", "-q", "--format", "json", REAL)
+    assert (status, shown) == (0, "")
+    # One file: no bar.
+    status, out, shown = _run_with_terminal_stderr("usage", "--format", "json", REAL / "gemini-sse-text.sse")
+    assert (status, shown) == (0, "")
+
+
+def test_start_up_imports_only_what_the_options_need():
+    import subprocess
+    import sys
+
+    def imported(*args):
+        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "sseq", "usage", *map(str, args)],
+                                capture_output=True, cwd=REAL.parent.parent.parent)
+        assert result.returncode == 0
+        return {line.split("|")[-1].strip() for line in result.stderr.decode().splitlines() if "|" in line}
+
+    plain = imported(REAL / "gemini-sse-text.sse")
+    assert not plain & {"sqlite3", "zoneinfo", "csv", "tiktoken", "statistics", "requests"}
+    assert "sqlite3" in imported("--ledger", ":memory:", REAL / "gemini-sse-text.sse")
+    assert "zoneinfo" in imported("--timezone", "UTC", REAL / "gemini-sse-text.sse")
+    assert "csv" in imported("--format", "csv", REAL / "gemini-sse-text.sse")
