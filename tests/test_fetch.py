@@ -474,3 +474,43 @@ def test_usage_errors_exit_2_and_never_repeat_a_header_value():
     assert not_json.returncode == 2 and b"not JSON" in not_json.stderr
     missing = fetch("http://127.0.0.1:9/", "-d", "@/no/such/file")
     assert missing.returncode == 1 and missing.stderr == b"sseq fetch: error: /no/such/file: no such file\n"
+
+
+def _stderr_on_a_terminal(args) -> tuple[int, bytes, bytes]:
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(SSEQ + ["fetch", *args], stdout=subprocess.PIPE, stderr=slave, cwd=ROOT)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    out = proc.stdout.read()
+    proc.wait(timeout=10)
+    return proc.returncode, out, seen
+
+
+def test_progress_on_stderr_only_when_it_is_a_terminal(drip_server):
+    @drip_server.route("/p")
+    def p(x):
+        x.start()
+        for n in range(3):
+            x.send(event(str(n)))
+            time.sleep(0.15)
+
+    status, out, tty = _stderr_on_a_terminal([drip_server.url("/p")])
+    assert status == 0 and len(records(out)) == 5
+    assert re.search(rb"sseq fetch: \d events, \d+ B, \d+\.\d s, first event after \d\.\d\d s", tty), tty
+    assert tty.endswith(b"\r\x1b[K")  # the line is cleared at the end
+    status, out, tty = _stderr_on_a_terminal([drip_server.url("/p"), "-q"])
+    assert status == 0 and tty == b""
+    piped = fetch(drip_server.url("/p"))
+    assert piped.returncode == 0 and piped.stderr == b""
