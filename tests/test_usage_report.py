@@ -83,8 +83,13 @@ def test_days_are_local_days_in_the_time_zone(tmp_path):
     # 2026-11-03T23:30Z is already the 4th in Paris.
     assert [(r["day"], r["streams"]) for r in paris["rows"]] == [
         ("2026-11-01", 2), ("2026-11-02", 1), ("2026-11-04", 1), ("2026-11-05", 1)]
-    # 09:00Z on the 1st is still October 31st... no: 01:00 on the 1st in Los Angeles (UTC-8 after Nov 1 DST end).
-    assert [r["day"] for r in la["rows"]][:2] == ["2026-11-01", "2026-11-02"]
+    # In Los Angeles 2026-11-05T09:00Z is 01:00 on the 5th, and 2026-11-03T23:30Z is 15:30 on the 3rd.
+    assert [(r["day"], r["streams"]) for r in la["rows"]] == [
+        ("2026-11-01", 2), ("2026-11-02", 1), ("2026-11-03", 1), ("2026-11-05", 1)]
+    # Midnight UTC on the 5th is still the 4th there.
+    os.utime(folder / "capture.sse", (1793836800, 1793836800))
+    _, la = report("--by", "day", "--timezone", "America/Los_Angeles", folder)
+    assert [r["day"] for r in la["rows"]][-1] == "2026-11-04"
 
 
 def test_since_and_until(tmp_path):
