@@ -28,6 +28,7 @@ __all__ = [
     "RETRY",
     "record_from_item",
     "encode_item",
+    "encode_items",
     "format_record",
     "parse_record_line",
     "classify_data",
@@ -170,6 +171,47 @@ def encode_item(item, t: float | None = None, raw_data: bool = False) -> bytes:
                     return head + _DATA_KEY + payload + b"}\n"
         return format_record(record_from_item(item, t, raw_data))
     return format_record(record_from_item(item, t, raw_data))
+
+
+_JSON_START = (b"{", b"[")
+_data_heads: dict[str, bytes] = {}
+
+
+def encode_items(items: list, t: float | None = None, raw_data: bool = False, include_all: bool = True) -> list[bytes]:
+    """``encode_item`` over a batch of parser items, also the compact events
+    of ``EventStreamParser.feed_compact`` (``(type, data_bytes, id, line)``):
+    the same lines, from a loop that does the least per event.  Without
+    ``include_all`` only events are written (no comments or retry-only
+    blocks)."""
+    out: list[bytes] = []
+    append = out.append
+    loads, Error = orjson.loads, orjson.JSONDecodeError
+    heads = _data_heads
+    plain = not raw_data and t is None
+    for item in items:
+        if type(item) is tuple:
+            kind, payload, id, _line = item
+            # The common case: a single-line JSON object or array, no id, no
+            # timestamp.  Anything else takes the general path.
+            if plain and not id and payload.startswith(_JSON_START):
+                try:
+                    loads(payload)
+                except Error:
+                    pass
+                else:
+                    if b"\n" not in payload:
+                        head = heads.get(kind)
+                        if head is None:
+                            head = _event_prefix(kind) + _DATA_KEY
+                            if len(heads) < 4096:
+                                heads[kind] = head
+                        append(head + payload + b"}\n")
+                        continue
+            item = Event(kind, payload, id, None, _line)
+        elif type(item) is not Event and not include_all:
+            continue
+        append(encode_item(item, t, raw_data))
+    return out
 
 
 def format_record(record: Record) -> bytes:

@@ -10,8 +10,8 @@ from ..errors import BadInput
 from ..inputs import iter_chunks, iter_sources
 from ..options import input_files, max_event_size
 from ..output import Output
-from ..parser import Event, EventStreamParser, EventTooLarge
-from ..records import encode_item
+from ..parser import EventStreamParser, EventTooLarge
+from ..records import encode_items
 
 
 @click.command("parse")
@@ -36,7 +36,7 @@ def command(files, raw_data, include_all, timestamps, max_event_size):
         try:
             for chunk in iter_chunks(source):
                 t = round(time.monotonic() - start, 3) if timestamps else None
-                _write(out, parser.feed(chunk), t, raw_data, include_all)
+                _write(out, parser.feed_compact(chunk), t, raw_data, include_all)
             t = round(time.monotonic() - start, 3) if timestamps else None
             _write(out, parser.end(), t, raw_data, include_all)
         except EventTooLarge as exc:
@@ -45,9 +45,5 @@ def command(files, raw_data, include_all, timestamps, max_event_size):
 
 
 def _write(out: Output, items: list, t, raw_data: bool, include_all: bool) -> None:
-    if not items:
-        return
-    if include_all:
-        out.write_lines([encode_item(i, t, raw_data) for i in items])
-    else:
-        out.write_lines([encode_item(i, t, raw_data) for i in items if type(i) is Event])
+    if items:
+        out.write_lines(encode_items(items, t, raw_data, include_all))
