@@ -494,6 +494,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             if self._served is not None:
+                if self._served.outcome == "stopped" and not self.server.replay.stopping.is_set():
+                    self._served.outcome = "client-gone"
                 self._served.ended = time.monotonic()
                 self.server.replay._record(self._served)
 

@@ -514,6 +514,22 @@ def test_signal_stops_the_server_cleanly_mid_stream(tmp_path, sig):
     assert server.stdout == b""
 
 
+def test_a_client_that_leaves_is_logged_and_the_server_goes_on(tmp_path):
+    path = tmp_path / "paced.ndjson"
+    path.write_bytes(b"".join(b'{"event":"message","t":%.1f,"data":"tick %d"}\n' % (n / 10, n) for n in range(50)))
+    with serving("--speed", 1, path) as server:
+        conn = server.connect()
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        assert response.read1(1000).startswith(b"id: 1\n")
+        response.close()  # like `curl ... | head -1`
+        conn.close()
+        stderr = server.wait_for("client-gone")
+        assert "GET / 200" in stderr and "client-gone" in stderr
+        assert fetch(server, headers={"Last-Event-ID": "49"})[2] == b"id: 50\ndata: tick 49\n\n"
+    assert "Traceback" not in server.stderr
+
+
 def test_usage_errors_say_what_to_do(tmp_path):
     result = run_sseq("serve")
     assert result.returncode == 2
