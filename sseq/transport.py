@@ -497,7 +497,7 @@ class FetchRun:
             except DecodeError as exc:
                 return NETWORK_ERROR, f"cannot decode the response body: {_innermost(exc)}"
             except (ProtocolError, SSLError, http.client.HTTPException, OSError) as exc:
-                return NETWORK_ERROR, f"the connection broke after {self.events} event(s): {self._scrub(_innermost(exc))}"
+                return NETWORK_ERROR, f"the connection broke after {self.events} event(s): {self._scrub(_broken(exc))}"
             if not chunk:
                 items = parser.end()
                 ended = True
@@ -752,6 +752,18 @@ def _innermost(exc: BaseException) -> str:
         last = cause
     text = str(last) or type(last).__name__
     return text.splitlines()[0][:300]
+
+
+def _broken(exc: BaseException) -> str:
+    """Why a body stopped arriving, in a few words."""
+    for cause in _causes(exc):
+        if isinstance(cause, http.client.IncompleteRead):
+            return "the server closed it in the middle of the body"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by peer"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+    return _innermost(exc)
 
 
 def _connection_problem(exc: BaseException, url: str) -> str:
