@@ -148,15 +148,14 @@ def _responses_tool_kind(item_type: str) -> str | None:
     return None
 
 
-def provider_of_url(url: str) -> str | None:
-    """Who served a stream, from the url ``fetch`` recorded."""
+def maybe_provider_of_url(url: str) -> str | None:
+    """Who served a stream, from the url ``fetch`` recorded; None for a
+    host that names no provider (a local ``sseq serve``, a proxy)."""
     rest = url.split("://", 1)[-1]
     host = rest.split("/", 1)[0].split("@")[-1].split(":")[0].lower()
     for suffix, provider in _HOSTS:
         if host == suffix.lstrip(".") or host.endswith(suffix):
             return provider
-    if host in ("localhost", "127.0.0.1", "::1", "[::1]"):
-        return None
     return None
 
 

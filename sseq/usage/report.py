@@ -121,7 +121,6 @@ class Group:
     rates: list = field(default_factory=list)
     cost: float | None = None
     unpriced: set = field(default_factory=set)
-    priced: bool = False
 
     def add(self, usage: StreamUsage, prices=None) -> None:
         self.streams += 1
@@ -143,7 +142,6 @@ class Group:
                 self.unpriced.add(usage.model or "(unknown model)")
             else:
                 self.cost = (self.cost or 0.0) + cost
-                self.priced = True
 
     def to_row(self, with_prices: bool) -> dict:
         row = dict(self.keys)

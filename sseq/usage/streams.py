@@ -24,7 +24,7 @@ from ..parser import DEFAULT_MAX_EVENT_SIZE
 from ..records import CLOSE, OPEN, Record
 from .estimate import estimate_output
 from .model import COMPLETE, ERROR, ESTIMATED, MISSING, REPORTED, TRUNCATED, StreamUsage
-from .providers import UsageObserver, iter_output_text, provider_of_url
+from .providers import UsageObserver, iter_output_text, maybe_provider_of_url
 
 # What a folder walk picks up (plain or .gz); files named on the command
 # line are always read.
@@ -52,7 +52,7 @@ def iter_input_paths(paths: Iterable[str]) -> Iterator[str]:
             yield path
 
 
-def parse_started(value) -> float | None:
+def maybe_posix_time(value) -> float | None:
     """POSIX seconds from an RFC 3339 time such as ``2026-11-22T04:31:50.123Z``."""
     if type(value) is not str or not value:
         return None
@@ -124,12 +124,12 @@ class StreamCollector:
         data = record.data if type(record.data) is dict else {}
         if record.event == OPEN:
             if self.started is None:
-                self.started = parse_started(data.get("started"))
+                self.started = maybe_posix_time(data.get("started"))
             if self.base_t is None and record.t is not None:
                 self.base_t = record.t
             url = data.get("url")
             if type(url) is str and self.url_provider is None:
-                self.url_provider = provider_of_url(url)
+                self.url_provider = maybe_provider_of_url(url)
             request = data.get("request")
             if type(request) is dict and type(request.get("model")) is str:
                 self.request_model = request["model"]
