@@ -314,3 +314,25 @@ def test_digest_is_the_same_for_raw_sse_and_its_records(tmp_path):
     (b,) = iter_file_usages(str(records))
     assert a.digest == b.digest
     assert a.key == b.key == "openai-chat:chatcmpl-1"
+
+
+def test_chat_cumulative_usage_on_every_chunk_takes_the_last():
+    # vLLM's continuous_usage_stats: a running usage on every chunk.
+    u = usage_of_sse(sse(
+        chunk(choices=[{"index": 0, "delta": {"content": "a"}}], usage={"prompt_tokens": 9, "completion_tokens": 1,
+                                                                        "total_tokens": 10}),
+        chunk(choices=[{"index": 0, "delta": {"content": "b"}}], usage={"prompt_tokens": 9, "completion_tokens": 2,
+                                                                        "total_tokens": 11}),
+        b"[DONE]",
+    ))
+    assert tokens(u) == (9, 0, 0, 2, None, 11)
+
+
+def test_an_http_error_status_in_open_is_an_error_verdict(tmp_path):
+    path = tmp_path / "err.ndjson"
+    path.write_bytes(
+        rec("sseq.open", {"url": "https://api.anthropic.com/v1/messages", "status": 529, "started": "2026-11-01T10:00:00Z"}, 0.0)
+        + rec("sseq.close", {"reason": "http-error", "events": 0, "bytes": 10, "error": None, "status": 529}, 0.1)
+    )
+    (u,) = iter_file_usages(str(path))
+    assert (u.provider, u.verdict, u.error, u.usage_source) == ("anthropic", "error", "HTTP 529", "missing")
