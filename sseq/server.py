@@ -25,8 +25,11 @@ import errno
 import os
 import random
 import socket
+import socketserver
+import sys
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -786,6 +789,12 @@ class _HTTPServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
+    def server_bind(self):
+        # HTTPServer.server_bind looks the host name up (getfqdn), which can
+        # wait for DNS on a machine without a network; the name is unused.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
     def process_request(self, request, client_address):
         self.replay._track(request, True)
         super().process_request(request, client_address)
@@ -797,8 +806,6 @@ class _HTTPServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         # A handler bug must not go unnoticed, but one connection's failure
         # is not the server's: report it through the log callback.
-        import traceback
-
         self.replay._report(f"error while serving {client_address[0]}:{client_address[1]}:\n{traceback.format_exc()}")
 
 
@@ -908,8 +915,6 @@ class ReplayServer:
         if self.on_error is not None:
             self.on_error(text)
         else:
-            import sys
-
             print(f"sseq serve: {text}", file=sys.stderr)
 
 
