@@ -251,7 +251,7 @@ class _Text:
 def test_200_clients_at_once_receive_the_identical_sequence():
     recorded = recorded_events(REAL / "openai-responses-function-call.sse")
     # Paced, so that every stream is still open while the others connect.
-    paced = [Record(r.event, r.data, r.id, r.retry, round(0.1 * n, 3), r.raw) for n, r in enumerate(recorded)]
+    paced = [Record(r.event, r.data, r.id, r.retry, round(0.2 * n, 3), r.raw) for n, r in enumerate(recorded)]
     threads_before = threading.active_count()
     fds_before = len(os.listdir("/proc/self/fd"))
     with ReplayServer(paced, speed=1) as server:
