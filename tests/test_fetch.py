@@ -425,7 +425,9 @@ def test_each_record_is_written_as_soon_as_it_arrives(drip_server):
             assert not gate.is_set() and waited == []  # the server has not sent the second event yet
             gate.set()
             assert _read_record(proc.stdout)["data"] == "second"
-            out, err = proc.communicate(timeout=10)
+            out = proc.stdout.read()  # not communicate(): it would miss what readline() buffered
+            err = proc.stderr.read()
+            proc.wait(timeout=10)
         finally:
             proc.kill()
         assert waited == [True]
@@ -514,3 +516,30 @@ def test_progress_on_stderr_only_when_it_is_a_terminal(drip_server):
     assert status == 0 and tty == b""
     piped = fetch(drip_server.url("/p"))
     assert piped.returncode == 0 and piped.stderr == b""
+
+
+def test_raw_file_on_a_full_disk(drip_server):
+    @drip_server.route("/s")
+    def s(x):
+        x.start()
+        x.send(event("one"))
+
+    result = fetch(drip_server.url("/s"), "--raw", "/dev/full")
+    assert result.returncode == 1
+    assert result.stderr == b"sseq fetch: error: cannot write to /dev/full: No space left on device\n"
+
+
+def test_an_event_over_the_size_limit_is_an_error_after_the_events_before_it(drip_server):
+    @drip_server.route("/big")
+    def big(x):
+        x.start()
+        x.send(event("small"))
+        x.send(b"data: " + b"x" * 5000 + b"\n\n")
+        x.send(event("after"))
+
+    result = fetch(drip_server.url("/big"), "--max-event-size", "1K")
+    assert result.returncode == 1
+    assert b"event larger than 1024 bytes" in result.stderr and len(result.stderr.splitlines()) == 1
+    recs = records(result.stdout)
+    assert [r["data"] for r in events_of(recs)] == ["small"]
+    assert recs[-1]["event"] == "sseq.close" and recs[-1]["data"]["events"] == 1

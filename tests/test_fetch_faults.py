@@ -158,6 +158,14 @@ def test_max_time_also_bounds_retries(drip_server):
     assert result.stderr == b"sseq fetch: error: HTTP 503 Service Unavailable: busy\n"
 
 
+def _rest(proc) -> tuple[bytes, bytes]:
+    """What is left on stdout and stderr (communicate() would miss what an
+    earlier readline() buffered)."""
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.wait(timeout=10)
+    return out, err
+
+
 def _start_fetch(url, *args):
     return subprocess.Popen(SSEQ + ["fetch", url, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
 
@@ -174,7 +182,7 @@ def test_interrupt_writes_what_arrived_and_a_close(drip_server, signum):
     try:
         lines = [proc.stdout.readline() for _ in range(3)]
         proc.send_signal(signum)
-        out, err = proc.communicate(timeout=10)
+        out, err = _rest(proc)
     finally:
         proc.kill()
     assert proc.returncode == 130
@@ -193,7 +201,7 @@ def test_interrupt_during_a_retry_wait(drip_server):
     try:
         assert b"retrying in 30 s" in proc.stderr.readline()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = _rest(proc)
     finally:
         proc.kill()
     assert proc.returncode == 130

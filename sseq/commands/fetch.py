@@ -84,7 +84,7 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
     notify = (lambda message: None) if quiet else progress.say
     sink = _open_output(output_path)
-    raw = _open_file(raw_path) if raw_path else None
+    raw = _Sink(_open_file(raw_path), raw_path, owned=True) if raw_path else None
     run = FetchRun(request, raw=raw, notify=notify, progress=progress.update)
     records = iter(run)
     try:
@@ -101,7 +101,7 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
         progress.done()
         sink.close()
         if raw is not None:
-            _close_quietly(raw)
+            raw.close()
     outcome = run.outcome
     if outcome is not None and outcome.status != ExitStatus.OK:
         raise SseqError(outcome.message or outcome.reason, outcome.status)
@@ -202,6 +202,9 @@ class _Sink:
             raise
         except OSError as exc:
             raise SseqError(f"cannot write to {self.name}: {exc.strerror or exc}", ExitStatus.BAD_INPUT) from None
+
+    def flush(self) -> None:
+        pass  # every write is flushed
 
     def close(self) -> None:
         if self.owned:
