@@ -386,10 +386,6 @@ class _BadBody(Exception):
     pass
 
 
-class _Stopped(Exception):
-    pass
-
-
 class _BoundedReader:
     """Stands in for rfile while the headers are read: refuses to read past
     the header budget, so a huge header is refused, never buffered."""
@@ -489,7 +485,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond()
         except TimeoutError:
             self.close_connection = True
-        except (ConnectionError, _Stopped):
+        except ConnectionError:
             self.close_connection = True
         except OSError as exc:
             if exc.errno not in (errno.EBADF, errno.ENOTCONN, errno.EPIPE, errno.ECONNRESET):

@@ -4,6 +4,7 @@ project's suite (run as a real pytest subprocess, found by its entry point)."""
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import subprocess
 import sys
@@ -11,9 +12,12 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import REAL, ROOT, run_sseq
-from sseq.records import Record
+from sseq.library import parse_bytes
+from sseq.records import COMMENT, RETRY, Record
 from sseq.server import ReplayOptions, ReplayServer
 
 
@@ -43,6 +47,38 @@ def test_replay_server_from_python():
         port = urlsplit(server.url).port
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+_line_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"), max_size=20)
+_data_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"), max_size=40).filter(
+    lambda s: s.lstrip()[:1] not in ("{", "["))
+_records = st.lists(st.one_of(
+    st.builds(Record, st.sampled_from(["message", "delta", "ping", "response.output_text.delta"]), _data_text),
+    st.builds(lambda d: Record("message", d, raw=json_bytes(d)), st.dictionaries(_line_text, st.integers(), max_size=3)),
+    st.builds(lambda t: Record(COMMENT, t), _line_text),
+    st.builds(lambda r: Record(RETRY, "", retry=r), st.integers(0, 10**6)),
+), max_size=25)
+
+
+def json_bytes(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_records, st.sampled_from([None, "1", "random"]))
+def test_what_is_served_parses_back_to_the_records(records, rechunk):
+    with ReplayServer(records, rechunk=rechunk) as server:
+        status, body = get(server.url)
+    assert status == 200
+    received = parse_bytes(body, include_all=True)
+    numbered = iter(range(1, len(records) + 1))
+    last = None
+    expected = []
+    for record in records:
+        if record.event not in (COMMENT, RETRY):
+            last = str(next(numbered))
+        expected.append((record.event, record.data, record.retry, None if record.event == COMMENT else last))
+    assert [(r.event, r.data, r.retry, r.id) for r in received] == expected
 
 
 def test_stop_ends_open_streams_promptly():
@@ -84,6 +120,8 @@ from urllib.parse import urlsplit
 
 import openai
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 seen = []
 
