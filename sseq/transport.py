@@ -479,7 +479,6 @@ class FetchRun:
         resume_id = self._last_id
         skip = list(self._tail) if resume and resume_id else []
         skipped = 0
-        terminal = False
         connection = getattr(raw, "connection", None)
         sock = getattr(connection, "sock", None)
         while True:
@@ -532,10 +531,8 @@ class FetchRun:
                     if self._inband_error is None:
                         self._inband_error = maybe_error(record)
                     yield record
-                    if is_terminal(record):
-                        terminal = True
-                        if request.until_done:
-                            return DONE, None
+                    if request.until_done and is_terminal(record):
+                        return DONE, None
                 elif kind is RetryOnly:
                     self._server_retry = item.retry
                     if item.id != self._last_id:
@@ -546,7 +543,7 @@ class FetchRun:
                     yield record_from_item(item, t, request.raw_data)
             self.progress(self)
             if ended:
-                if request.until_done and not terminal:
+                if request.until_done:  # still here: no terminal marker came
                     return _UNFINISHED, "the stream ended before its terminal marker"
                 return EOF, None
 

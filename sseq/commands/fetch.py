@@ -55,7 +55,7 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
     Exit status: 0 done, 1 a JSON answer instead of a stream, 2 usage, 3 an
     HTTP error status, 4 a network error or timeout, 130 interrupted.
     """
-    from ..records import format_record
+    from ..records import CLOSE, OPEN, format_record
     from ..transport import FetchRequest, FetchRun, check_url
 
     try:
@@ -85,16 +85,25 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
     notify = (lambda message: None) if quiet else progress.say
     sink = _open_output(output_path)
     raw = _Sink(_open_file(raw_path), raw_path, owned=True) if raw_path else None
-    run = FetchRun(request, raw=raw, notify=notify, progress=progress.update)
+
+    def after_read(run) -> None:
+        # The records one read completed leave together, before the next wait.
+        sink.flush()
+        progress.update(run)
+
+    run = FetchRun(request, raw=raw, notify=notify, progress=after_read)
     records = iter(run)
     try:
         for record in records:
             sink.write(format_record(record))
+            if record.event in (OPEN, CLOSE):
+                sink.flush()
     except KeyboardInterrupt:
         records.close()
         close = run.interrupt()
         if close is not None:
             sink.write(format_record(close))
+        sink.flush()
         raise Interrupted(f"interrupted after {run.events} event(s)") from None
     finally:
         records.close()
@@ -197,14 +206,18 @@ class _Sink:
     def write(self, line: bytes) -> None:
         try:
             self.stream.write(line)
-            self.stream.flush()
         except BrokenPipeError:
             raise
         except OSError as exc:
             raise SseqError(f"cannot write to {self.name}: {exc.strerror or exc}", ExitStatus.BAD_INPUT) from None
 
     def flush(self) -> None:
-        pass  # every write is flushed
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise SseqError(f"cannot write to {self.name}: {exc.strerror or exc}", ExitStatus.BAD_INPUT) from None
 
     def close(self) -> None:
         if self.owned:
