@@ -543,3 +543,14 @@ def test_an_event_over_the_size_limit_is_an_error_after_the_events_before_it(dri
     recs = records(result.stdout)
     assert [r["data"] for r in events_of(recs)] == ["small"]
     assert recs[-1]["event"] == "sseq.close" and recs[-1]["data"]["events"] == 1
+
+
+def test_header_forms_and_last_event_id(drip_server):
+    result = fetch(drip_server.url("/echo"), "-H", "Accept-Encoding:", "-H", "X-Empty;", "-H", "User-Agent: mine/1",
+                   "--last-event-id", "41")
+    assert result.returncode == 0, result.stderr
+    recs = records(result.stdout)
+    got = events_of(recs)[0]["data"]["headers"]
+    assert got["x-empty"] == "" and got["user-agent"] == "mine/1" and got["last-event-id"] == "41"
+    assert "gzip" not in got.get("accept-encoding", "")
+    assert events_of(recs)[0]["id"] == "41"  # the stream goes on from the id it resumed
