@@ -735,7 +735,7 @@ def _causes(exc: BaseException):
     stack = [exc]
     while stack:
         current = stack.pop()
-        if current is None or id(current) in seen:
+        if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
         yield current

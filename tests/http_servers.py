@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -235,7 +237,9 @@ class DripServer:
     127.0.0.1, ``url(path, host="localhost")`` for the same server under
     another host name (for cross-host redirects)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[str, str] | None = None) -> None:
+        """``tls``: (certificate file, key file) to serve https."""
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, Callable[[Exchange], None]] = {
             "/echo": _echo,
             "/redirect": _redirect,
@@ -245,11 +249,15 @@ class DripServer:
         self.stopping = threading.Event()
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.drip = self
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self.port = self._httpd.server_address[1]
         self._thread: threading.Thread | None = None
 
     def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def route(self, path: str):
         """Decorator: register a route function for ``path``."""
@@ -292,6 +300,15 @@ def _echo(x: Exchange) -> None:
 
 def _redirect(x: Exchange) -> None:
     x.redirect(x.query["to"], int(x.query.get("status", "302")))
+
+
+def make_certificate(folder) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 and localhost (openssl)."""
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 @pytest.fixture

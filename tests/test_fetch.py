@@ -554,3 +554,30 @@ def test_header_forms_and_last_event_id(drip_server):
     assert got["x-empty"] == "" and got["user-agent"] == "mine/1" and got["last-event-id"] == "41"
     assert "gzip" not in got.get("accept-encoding", "")
     assert events_of(recs)[0]["id"] == "41"  # the stream goes on from the id it resumed
+
+
+def test_https_with_a_trusted_and_an_untrusted_certificate(tmp_path):
+    import os
+
+    from http_servers import DripServer, make_certificate
+
+    cert, key = make_certificate(tmp_path)
+    with DripServer(tls=(cert, key)) as server:
+        @server.route("/s")
+        def s(x):
+            x.start()
+            x.send(event("secure", id="1"))
+            x.stall(10)
+
+        untrusted = fetch(server.url("/s"))
+        assert untrusted.returncode == 4 and untrusted.stdout == b""
+        assert untrusted.stderr.startswith(f"sseq fetch: error: TLS error with 127.0.0.1:{server.port}: ".encode())
+        assert b"certificate verify failed" in untrusted.stderr and len(untrusted.stderr.splitlines()) == 1
+
+        env = dict(os.environ, REQUESTS_CA_BUNDLE=cert)
+        trusted = fetch(server.url("/s"), "--idle-timeout", "0.5", env=env)
+        assert trusted.returncode == 4, trusted.stderr
+        assert trusted.stderr == b"sseq fetch: error: no data for 0.5 s (--idle-timeout)\n"
+        recs = records(trusted.stdout)
+        assert [r["data"] for r in events_of(recs)] == ["secure"]
+        assert recs[-1]["data"]["reason"] == "idle-timeout"
