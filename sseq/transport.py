@@ -197,6 +197,7 @@ class FetchRun:
         self._started = self._resumed_started = ""
         self._error_body: str | None = None
         self._inband_error: str | None = None
+        self._content_type = ""
         self._scrub = Scrubber(secret_values(request.headers, request.url))
         self._request_info = _describe_body(request)
 
@@ -260,6 +261,7 @@ class FetchRun:
                 if _is_json(response):
                     yield self._json_answer(response)
                     return
+                self._content_type = _content_type(response)
                 events_before = self.events
                 ending = yield from self._stream(response, resume)
                 reason, message = ending
@@ -445,6 +447,10 @@ class FetchRun:
         event (also inside an HTTP 200) still makes it a failure."""
         if self._inband_error is not None:
             return self._close(reason, ExitStatus.HTTP_ERROR, self._scrub(f"the stream reported an error: {self._inband_error}"))
+        if self.events == 0 and self._content_type not in ("", "text/event-stream"):
+            # A page (a login portal, a wrong URL) rather than a stream.
+            return self._close(reason, ExitStatus.BAD_INPUT,
+                               f"expected an event stream, the server answered with {self._content_type} and no events")
         return self._close(reason, ExitStatus.OK)
 
     def _http_error(self, response) -> Record:
@@ -649,8 +655,12 @@ def _event_key(event: Event) -> int:
     return hash((event.type, event.data_bytes))
 
 
+def _content_type(response) -> str:
+    return response.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def _is_json(response) -> bool:
-    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = _content_type(response)
     return content_type == "application/json" or content_type.endswith("+json")
 
 

@@ -581,3 +581,23 @@ def test_https_with_a_trusted_and_an_untrusted_certificate(tmp_path):
         recs = records(trusted.stdout)
         assert [r["data"] for r in events_of(recs)] == ["secure"]
         assert recs[-1]["data"]["reason"] == "idle-timeout"
+
+
+def test_a_page_instead_of_a_stream(drip_server):
+    @drip_server.route("/portal")
+    def portal(x):
+        x.start(content_type="text/html; charset=utf-8")
+        x.send(b"<html><body>Please log in</body></html>\n")
+
+    @drip_server.route("/mislabelled")
+    def mislabelled(x):
+        x.start(content_type="text/plain")
+        x.send(event("still SSE"))
+
+    page = fetch(drip_server.url("/portal"))
+    assert page.returncode == 1
+    assert page.stderr == b"sseq fetch: error: expected an event stream, the server answered with text/html and no events\n"
+    assert records(page.stdout)[-1]["data"]["reason"] == "eof"
+    plain = fetch(drip_server.url("/mislabelled"))
+    assert plain.returncode == 0 and plain.stderr == b""
+    assert [r["data"] for r in events_of(records(plain.stdout))] == ["still SSE"]
