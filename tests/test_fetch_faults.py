@@ -10,7 +10,6 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import ROOT, SSEQ, run_sseq
 from http_servers import drip_server, event  # noqa: F401  (drip_server is a fixture)
 from test_fetch import events_of, records

@@ -8,8 +8,8 @@ import threading
 import time
 
 import pytest
-
 from http_servers import drip_server, event  # noqa: F401  (drip_server is a fixture)
+
 from sseq.errors import ExitStatus
 from sseq.records import CLOSE, OPEN
 from sseq.transport import FetchRequest, FetchRun, fetch, iter_fetch

@@ -11,7 +11,6 @@ import subprocess
 from contextlib import contextmanager
 
 import pytest
-
 from conftest import REAL, ROOT, SSEQ, run_sseq
 from http_servers import drip_server  # noqa: F401  (a fixture)
 from test_fetch import events_of, records

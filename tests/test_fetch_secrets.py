@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import run_sseq
 from http_servers import drip_server, event  # noqa: F401  (drip_server is a fixture)
+
 from sseq.redact import is_secret_header, redact_headers, redact_url, secret_values
 
 AUTH = "sk-proj-AUTHSECRET0123456789"
