@@ -13,13 +13,20 @@ from __future__ import annotations
 import os
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from .errors import BadInput
 from .parser import DEFAULT_MAX_EVENT_SIZE, Event, EventStreamParser, EventTooLarge
-from .records import Record, RecordError, parse_record_line, record_from_item
+from .records import (
+    Record,
+    RecordError,
+    format_record,
+    parse_record_line,
+    parse_record_types,
+    record_from_item,
+)
 
 __all__ = [
     "Source",
@@ -27,6 +34,7 @@ __all__ = [
     "iter_sources",
     "iter_chunks",
     "iter_record_batches",
+    "iter_type_batches",
     "BadLines",
     "READ_SIZE",
 ]
@@ -144,31 +152,68 @@ def iter_record_batches(
     are read as they are.  A bad line ends the input with BadInput, after the
     records before it have been yielded, unless ``skip_bad`` counts it."""
     chunks = iter_chunks(source)
-    first = b""
-    for chunk in chunks:
-        first += chunk
-        if first.lstrip(_BLANK):
-            break
-    if not first.strip(_BLANK):
+    first = _first_bytes(chunks)
+    if not first:
         return
     if first.lstrip(_BLANK)[:1] == b"{":
-        yield from _iter_ndjson(source.name, first, chunks, skip_bad)
+        yield from _iter_ndjson(source.name, first, chunks, skip_bad, parse_record_line)
     else:
         yield from _iter_sse(source.name, first, chunks, raw_data, include_all, max_event_size)
 
 
-def _iter_ndjson(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: BadLines | None):
+def iter_type_batches(
+    source: Source,
+    skip_bad: BadLines | None = None,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+) -> Iterator[tuple[Sequence[str], Sequence[str], Sequence[bytes]]]:
+    """As :func:`iter_record_batches`, but each batch comes as three sequences,
+    ``(events, types, lines)``: each record's ``event``, its ``type`` and its
+    NDJSON line (without the newline).  NDJSON lines are checked without
+    building Records -- what a filter by type needs -- and bad lines are
+    found and reported exactly as there."""
+    chunks = iter_chunks(source)
+    first = _first_bytes(chunks)
+    if not first:
+        return
+    if first.lstrip(_BLANK)[:1] == b"{":
+        for batch in _iter_ndjson(source.name, first, chunks, skip_bad, _types_and_line):
+            events, kinds, lines = zip(*batch)
+            yield events, kinds, lines
+    else:
+        for batch in _iter_sse(source.name, first, chunks, False, True, max_event_size):
+            yield [r.event for r in batch], [r.type for r in batch], [format_record(r)[:-1] for r in batch]
+
+
+def _first_bytes(chunks: Iterator[bytes]) -> bytes:
+    """The first read(s), up to the first non-blank byte, which tells raw
+    SSE from records; b"" when the input is blank."""
+    first = b""
+    for chunk in chunks:
+        first += chunk
+        if first.lstrip(_BLANK):
+            return first
+    return b""
+
+
+def _types_and_line(line: bytes) -> tuple[str, str, bytes]:
+    event, kind = parse_record_types(line)
+    return event, kind, line
+
+
+def _iter_ndjson(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: BadLines | None, convert):
+    """Records (``convert`` of each line) from NDJSON, one list per read."""
     line_no = 0
     partial = b""
 
     def lines_of(block: bytes, batch: list):
         nonlocal line_no
+        append = batch.append
         for line in block:
             line_no += 1
             if not line or line.isspace():
                 continue
             try:
-                batch.append(parse_record_line(line))
+                append(convert(line))
             except RecordError as exc:
                 error = BadInput(name, line_no, f"{exc}: {_preview(line)}")
                 if skip_bad is None:

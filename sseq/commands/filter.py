@@ -5,12 +5,13 @@ from __future__ import annotations
 import fnmatch
 import re
 import sys
+from itertools import compress
 
 import click
 import orjson
 
 from ..errors import SseqError
-from ..inputs import BadLines, iter_batches
+from ..inputs import BadLines, iter_batches, iter_sources, iter_type_batches
 from ..markers import is_terminal
 from ..options import input_files, max_event_size, report_skipped, skip_bad
 from ..output import Output
@@ -53,6 +54,10 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
     done_source = None
     if head == 0:
         return
+    if condition is None and program is None and not until_done:
+        _filter_by_type(files, keep, drop, head, bad, max_event_size, out)
+        report_skipped("filter", bad)
+        return
     for source, batch in iter_batches(files, bad, max_event_size=max_event_size):
         if source is done_source:
             continue
@@ -85,11 +90,49 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
         raise SseqError(f"jq failed on {jq_failures} record(s)")
 
 
+def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output) -> None:
+    """The -t/-x (and --head) case, the common one: records pass through as
+    their lines, checked but never built, and are picked in C-level loops
+    from a table of decisions per (event, type)."""
+    decided = _Decisions(keep, drop)
+    written = 0
+    for source in iter_sources(files):
+        for events, kinds, lines in iter_type_batches(source, bad, max_event_size):
+            kept = list(compress(lines, map(decided.__getitem__, zip(events, kinds))))
+            if head is not None and written + len(kept) >= head:
+                del kept[head - written:]
+                if kept:
+                    out.write(b"\n".join(kept) + b"\n")
+                return
+            written += len(kept)
+            if kept:
+                out.write(b"\n".join(kept) + b"\n")
+
+
+class _Decisions(dict):
+    """(event, type) -> whether -t/-x keep it, worked out on first sight."""
+
+    def __init__(self, keep, drop):
+        super().__init__()
+        self.keep, self.drop = keep, drop
+
+    def __missing__(self, key):
+        event, kind = key
+        answer = _selected_types(event, kind if kind != event else event, self.keep, self.drop)
+        if len(self) < 4096:
+            self[key] = answer
+        return answer
+
+
 def _selected(record: Record, keep, drop) -> bool:
     if keep is None and drop is None:
         return True
-    event = record.event
-    kind = record.type
+    return _selected_types(record.event, record.type, keep, drop)
+
+
+def _selected_types(event: str, kind: str, keep, drop) -> bool:
+    if keep is None and drop is None:
+        return True
     if keep is not None and not (keep(event) or (kind is not event and keep(kind))):
         return False
     if drop is not None and (drop(event) or (kind is not event and drop(kind))):
