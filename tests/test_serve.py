@@ -530,6 +530,27 @@ def test_a_client_that_leaves_is_logged_and_the_server_goes_on(tmp_path):
     assert "Traceback" not in server.stderr
 
 
+def test_server_outlives_a_stderr_reader_that_left(hand_made):
+    # `sseq serve FILE 2>&1 | grep -m1 listening`: the reader goes away.
+    proc = subprocess.Popen(SSEQ + ["serve", str(hand_made)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        line = b""
+        while b"listening on" not in line:
+            line = proc.stderr.readline()
+            assert line, "sseq serve ended before listening"
+        url = re.search(rb"(http://\S+?)/?$", line.strip()).group(1).decode()
+        proc.stderr.close()
+        server = Serving(proc, url, [])
+        for _ in range(3):  # each request's log line now fails to be written
+            status, _, body, complete = fetch(server)
+            assert (status, body, complete) == (200, HAND_MADE_WIRE, True)
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 130
+
+
 def test_usage_errors_say_what_to_do(tmp_path):
     result = run_sseq("serve")
     assert result.returncode == 2

@@ -59,8 +59,13 @@ def command(files, routes, host, port, speed, keepalive, no_ids, rechunk, seed, 
     lock = threading.Lock()
 
     def say(text: str) -> None:
+        # A reader of stderr that went away (`2>&1 | grep -m1 listening`)
+        # must not stop the server.
         with lock:
-            print(f"sseq serve: {text}", file=sys.stderr, flush=True)
+            try:
+                print(f"sseq serve: {text}", file=sys.stderr, flush=True)
+            except (OSError, ValueError):
+                pass
 
     server = ReplayServer(table, host, port, options=options, on_served=None if quiet else (lambda s: say(s.describe())),
                           on_error=say)
