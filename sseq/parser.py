@@ -42,8 +42,10 @@ _BOM = b"\xef\xbb\xbf"
 # pattern is for chunks whose every CR is part of a CRLF: common blocks must
 # then use CRLF throughout, and a CR left at the end of another line is the
 # CR of its CRLF.  A chunk holding a lone CR is normalised to LF first.
-_TOKENS_LF = re.compile(rb"(?:(e)vent: ?([^\n]*)\n)?data: ?([^\n]*)(\n)\n|([^\n]*)\n").findall
-_TOKENS_CRLF = re.compile(rb"(?:(e)vent: ?([^\n]*)\r\n)?data: ?([^\n]*)(\r\n)\r\n|([^\n]*)\n").findall
+# (Without DOTALL, "." is any byte but LF: the same as [^\n], and faster.)
+_TOKENS_LF = re.compile(rb"(?:(e)vent: ?(.*)\n)?data: ?(.*)(\n)\n|(.*)\n").findall
+_lone_cr = re.compile(rb"\r(?!\n)").search
+_TOKENS_CRLF = re.compile(rb"(?:(e)vent: ?(.*)\r\n)?data: ?(.*)(\r\n)\r\n|(.*)\n").findall
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +186,9 @@ class EventStreamParser:
         return _expand(items)
 
     def feed_compact(self, chunk: bytes) -> list:
-        """As :meth:`feed`, but a plain event (no ``retry``) comes as the tuple
-        ``(type, data_bytes, id, line)`` instead of an :class:`Event`, for
+        """As :meth:`feed`, but the common event -- one data line, no
+        ``retry`` -- comes as the tuple ``(type, data_bytes, id, line)``
+        instead of an :class:`Event` (its data never holds a newline), for
         callers that turn a million events a second into something else.
         EventTooLarge's ``items`` are compact too."""
         if self._ended:
@@ -200,7 +203,7 @@ class EventStreamParser:
                 chunk = chunk[1:]
         if not chunk:
             return []
-        if b"\r" in chunk and (chunk[-1] == 13 or chunk.count(b"\r") != chunk.count(b"\r\n")):
+        if b"\r" in chunk and (chunk[-1] == 13 or _lone_cr(chunk)):
             # A lone CR ends a line too: normalise (a CRLF may be split
             # across two reads).  Chunks with only CRLF and LF line ends are
             # scanned as they are.

@@ -174,7 +174,7 @@ def encode_item(item, t: float | None = None, raw_data: bool = False) -> bytes:
     return format_record(record_from_item(item, t, raw_data))
 
 
-_JSON_START = (b"{", b"[")
+_JSON_STARTS = frozenset((b"{", b"["))
 _data_heads: dict[str, bytes] = {}
 
 
@@ -188,26 +188,27 @@ def encode_items(items: list, t: float | None = None, raw_data: bool = False, in
     append = out.append
     loads, Error = orjson.loads, orjson.JSONDecodeError
     heads = _data_heads
+    starts = _JSON_STARTS
     plain = not raw_data and t is None
     for item in items:
         if type(item) is tuple:
             kind, payload, id, _line = item
-            # The common case: a single-line JSON object or array, no id, no
-            # timestamp.  Anything else takes the general path.
-            if plain and not id and payload.startswith(_JSON_START):
+            # The common case: a JSON object or array (on one line: compact
+            # events have one data line), no id, no timestamp.  Anything
+            # else takes the general path.
+            if plain and not id and payload[:1] in starts:
                 try:
                     loads(payload)
                 except Error:
                     pass
                 else:
-                    if b"\n" not in payload:
-                        head = heads.get(kind)
-                        if head is None:
-                            head = _event_prefix(kind) + _DATA_KEY
-                            if len(heads) < 4096:
-                                heads[kind] = head
-                        append(head + payload + b"}\n")
-                        continue
+                    head = heads.get(kind)
+                    if head is None:
+                        head = _event_prefix(kind) + _DATA_KEY
+                        if len(heads) < 4096:
+                            heads[kind] = head
+                    append(head + payload + b"}\n")
+                    continue
             item = Event(kind, payload, id, None, _line)
         elif type(item) is not Event and not include_all:
             continue
