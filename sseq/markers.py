@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from .records import Record
 
 # Responses API and Anthropic Messages terminal event types.
@@ -48,9 +50,47 @@ def _error_text(data) -> str | None:
     if error is None and type(data.get("response")) is dict:
         error = data["response"].get("error")
     if type(error) is dict:
-        return str(error.get("message") or error.get("code") or error.get("type") or error)
+        return _maybe_error_object_text(error) or str(error)
     if error:
         return str(error)
     if data.get("message"):
         return str(data["message"])
+    return None
+
+
+def maybe_body_error(body: str) -> str | None:
+    """The provider's own message in an HTTP error body: an ``error`` object
+    or string (OpenAI, Anthropic, Gemini, in-band errors alike), a top-level
+    ``message``, ``detail`` (FastAPI) or ``error_description`` (OAuth), else
+    the first line of a short plain-text body; None for HTML."""
+    text = body.strip()
+    if not text:
+        return None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        line = text.splitlines()[0]
+        return line[:300] if not line.lstrip().startswith("<") else None
+    if type(value) is list and value:
+        value = value[0]  # Gemini wraps some errors in a list
+    if type(value) is not dict:
+        return None
+    error = value.get("error")
+    if type(error) is dict:
+        said = _maybe_error_object_text(error) or (str(error["status"]) if error.get("status") else None)
+        if said:
+            return said[:1000]
+    if type(error) is str and error:
+        return error[:1000]
+    for key in ("message", "detail", "error_description"):
+        if type(value.get(key)) is str and value[key]:
+            return value[key][:1000]
+    return None
+
+
+def _maybe_error_object_text(error: dict) -> str | None:
+    """What an ``error`` object says: its message, else its code or type."""
+    for key in ("message", "code", "type"):
+        if error.get(key):
+            return str(error[key])
     return None

@@ -9,110 +9,42 @@ have been read, and one ``sseq.close`` saying why it ended::
     for record in iter_fetch(FetchRequest("http://127.0.0.1:8765/")):
         print(record.event, record.data)
 
-What it takes care of: connect, idle and whole-run time limits; retrying a
-429/5xx answer or a failed connection with backoff that honours
-``Retry-After``; reconnecting after a dropped stream with ``Last-Event-ID``
-after the server's ``retry:`` delay, without repeating or losing a record;
-stopping at the terminal marker; secrets kept out of the records and out of
-redirects to other hosts.  ``requests`` is imported only when a run starts.
+What it takes care of: connect, idle and whole-run time limits; retrying
+(:mod:`sseq.retrying`); reconnecting after a dropped stream with
+``Last-Event-ID`` without repeating or losing a record
+(:mod:`sseq.resume`); stopping at the terminal marker; secrets kept out of
+the records and out of redirects to other hosts.  What is sent is
+:mod:`sseq.request`'s, how an ending is worded :mod:`sseq.outcome`'s.
+``requests`` is imported only when a run starts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import http.client
-import re
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import BinaryIO
-from urllib.parse import urlsplit
-
-import orjson
 
 from .errors import ExitStatus
 from .markers import is_terminal, maybe_error
-from .parser import DEFAULT_MAX_EVENT_SIZE, Event, EventStreamParser, EventTooLarge, RetryOnly
+from .outcome import (DONE, EOF, HTTP_ERROR, IDLE_TIMEOUT, INTERRUPTED, MAX_TIME, NETWORK_ERROR, Failure,
+                      Outcome, broken_body_reason, finished_stream_verdict, http_error_message,
+                      innermost_reason, json_answer_message, max_time_reached, maybe_send_failure)
+from .parser import Event, EventStreamParser, EventTooLarge, RetryOnly
 from .records import CLOSE, OPEN, Record, record_from_item
 from .redact import Scrubber, drop_secret_headers, redact_headers, redact_url, secret_values
+from .request import FetchRequest, check_url, describe_body, headers_to_send
+from .resume import ResumePoint
+from .retrying import RetryBudget, is_retry_status
 
 __all__ = ["FetchRequest", "FetchRun", "Outcome", "check_url", "fetch", "iter_fetch", "BODY_LIMIT"]
 
 BODY_LIMIT = 64 * 1024  # the most of an error body kept in sseq.close
-MAX_BACKOFF = 30.0
-_RETRY_STATUSES = frozenset((408, 425, 429))
-_MODEL_IN_PATH = re.compile(r"/models/([^/:?]+)")
 
-# Close reasons.
-EOF = "eof"
-DONE = "done"
-IDLE_TIMEOUT = "idle-timeout"
-MAX_TIME = "max-time"
-HTTP_ERROR = "http-error"
-NETWORK_ERROR = "network-error"
-INTERRUPTED = "interrupted"
-
-
-@dataclass(frozen=True)
-class FetchRequest:
-    """What to fetch and how.
-
-    ``method``: None means POST when there is a body, else GET.
-    ``headers``: (name, value) pairs sent after sseq's defaults; a value of
-    None removes a default header.  ``json``: the body is JSON (sets
-    Content-Type, and Accept also takes JSON).  Times are seconds;
-    ``idle_timeout`` is the longest silence allowed between two reads,
-    ``max_time`` bounds the whole run, retries included.  ``retries``: how
-    many times in a row a failed attempt is tried again.
-    """
-
-    url: str
-    method: str | None = None
-    headers: tuple[tuple[str, str | None], ...] = ()
-    body: bytes | None = None
-    json: bool = False
-    connect_timeout: float = 30.0
-    idle_timeout: float = 300.0
-    max_time: float | None = None
-    retries: int = 0
-    last_event_id: str | None = None
-    until_done: bool = False
-    include_all: bool = False
-    raw_data: bool = False
-    max_event_size: int = DEFAULT_MAX_EVENT_SIZE
-
-    @property
-    def effective_method(self) -> str:
-        if self.method:
-            return self.method.upper()
-        return "POST" if self.body is not None else "GET"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a run ended: the close ``reason``, the exit ``status`` a command
-    should use, a one-line ``message`` for people (None on success) and the
-    last HTTP status seen."""
-
-    reason: str
-    status: ExitStatus
-    message: str | None = None
-    http_status: int | None = None
-
-
-def check_url(url: str) -> None:
-    """Raise ValueError with a reason when ``url`` cannot be fetched."""
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise ValueError(f"{url!r} is not a URL ({exc})") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"{redact_url(url)!r}: the URL must start with http:// or https://")
-    if not parts.hostname:
-        raise ValueError(f"{redact_url(url)!r}: the URL has no host")
+# How a connection's stream ended, besides the close reasons.
+_TOO_LARGE = "too-large"  # an event over --max-event-size
+_UNFINISHED = "unfinished"  # a clean end before the terminal marker (--until-done)
 
 
 def iter_fetch(request: FetchRequest, **options) -> Iterator[Record]:
@@ -126,37 +58,11 @@ def fetch(request: FetchRequest, write: Callable[[Record], None], **options) -> 
     Ctrl-C (KeyboardInterrupt) still gets its ``sseq.close`` written before
     it propagates, wherever it lands.
     """
-    run = FetchRun(request, **options)
-    records = iter(run)
-    try:
-        for record in records:
-            write(record)
-    except KeyboardInterrupt:
-        records.close()
-        close = run.interrupt()
-        if close is not None:
-            write(close)
-        raise
-    finally:
-        records.close()
-    assert run.outcome is not None
-    return run.outcome
-
-
-class _Failure(Exception):
-    """An attempt that got no answer: ``reason`` and a message for people."""
-
-    def __init__(self, reason: str, message: str, retryable: bool = True,
-                 status: ExitStatus = ExitStatus.NETWORK_ERROR):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.retryable = retryable
-        self.status = status
+    return FetchRun(request, **options).deliver(write)
 
 
 class FetchRun:
-    """One fetch.  Iterate it (once) for its records.
+    """One fetch.  Iterate it (once) for its records, or :meth:`deliver` them.
 
     ``raw``: a binary stream that also gets the exact body bytes of the
     event stream (after content decoding).  ``notify``: called with one-line
@@ -189,9 +95,8 @@ class FetchRun:
         self._opened = False
         self._closed = False
         self._status: int | None = None
-        self._last_id = request.last_event_id or ""
+        self._resume = ResumePoint(request.last_event_id or "")
         self._server_retry: int | None = None  # ms, from the stream's retry: field
-        self._tail: deque[int] = deque(maxlen=100_000)  # events carrying _last_id
         self._session = None
         self._response = None
         self._started = self._resumed_started = ""
@@ -199,12 +104,30 @@ class FetchRun:
         self._inband_error: str | None = None
         self._content_type = ""
         self._scrub = Scrubber(secret_values(request.headers, request.url))
-        self._request_info = _describe_body(request)
+        self._request_info = describe_body(request)
 
     # -- public ---------------------------------------------------------------
 
     def __iter__(self) -> Iterator[Record]:
         return self._run()
+
+    def deliver(self, write: Callable[[Record], None]) -> Outcome:
+        """Hand each record to ``write``; the Outcome.  On Ctrl-C the
+        ``sseq.close`` is still written, then KeyboardInterrupt propagates."""
+        records = iter(self)
+        try:
+            for record in records:
+                write(record)
+        except KeyboardInterrupt:
+            records.close()
+            close = self.interrupt()
+            if close is not None:
+                write(close)
+            raise
+        finally:
+            records.close()
+        assert self.outcome is not None
+        return self.outcome
 
     def elapsed(self) -> float:
         return time.monotonic() - self._start
@@ -223,18 +146,18 @@ class FetchRun:
         import requests  # noqa: F401  (before the clock starts: --max-time is the network's time)
 
         request = self.request
-        failures = 0  # failed attempts in a row
+        budget = RetryBudget(request.retries)
         resume = False
         self._start = time.monotonic()
         try:
             while True:
                 try:
                     response = self._send()
-                except _Failure as failure:
-                    delay = _backoff(failures)
-                    if failure.retryable and self._may_retry(failures, delay):
-                        failures += 1
-                        self.notify(f"{failure.message}; retrying in {delay:g} s ({failures} of {request.retries})")
+                except Failure as failure:
+                    delay = budget.backoff()
+                    if failure.retryable and budget.allows(delay, self._remaining()):
+                        count = budget.spend()
+                        self.notify(f"{failure.message}; retrying in {delay:g} s {count}")
                         self.sleep(delay)
                         continue
                     close = self._end(failure.reason, failure.status, failure.message)
@@ -242,13 +165,13 @@ class FetchRun:
                         yield close
                     return
                 status = response.status_code
-                if status in _RETRY_STATUSES or status >= 500:
-                    delay, why = _retry_delay(response, failures)
-                    if self._may_retry(failures, delay):
-                        failures += 1
+                if is_retry_status(status):
+                    delay, why = budget.delay_for(response.headers)
+                    if budget.allows(delay, self._remaining()):
+                        count = budget.spend()
                         self._release()
                         self.notify(f"HTTP {status} {response.reason or ''}".rstrip()
-                                    + f"; retrying in {delay:g} s{why} ({failures} of {request.retries})")
+                                    + f"; retrying in {delay:g} s{why} {count}")
                         self.sleep(delay)
                         continue
                 yield self._open(response, resume)
@@ -263,30 +186,31 @@ class FetchRun:
                     return
                 self._content_type = _content_type(response)
                 events_before = self.events
-                ending = yield from self._stream(response, resume)
-                reason, message = ending
+                reason, message = yield from self._stream(response, resume)
                 if self.events > events_before:
-                    failures = 0
-                if reason in (EOF, DONE, MAX_TIME) or reason is _TOO_LARGE:
-                    if reason is _TOO_LARGE:
-                        yield self._close(NETWORK_ERROR, ExitStatus.BAD_INPUT, message)
-                    elif reason == MAX_TIME:
-                        yield self._close(MAX_TIME, ExitStatus.NETWORK_ERROR, message)
-                    else:
-                        yield self._finish(reason)
+                    budget.reset()
+                if reason is _TOO_LARGE:
+                    yield self._close(NETWORK_ERROR, ExitStatus.BAD_INPUT, message)
+                    return
+                if reason == MAX_TIME:
+                    yield self._close(MAX_TIME, ExitStatus.NETWORK_ERROR, message)
+                    return
+                if reason in (EOF, DONE):
+                    yield self._finish(reason)
                     return
                 # A drop, a stall, or an end before the terminal marker.
-                delay = self._server_retry / 1000 if self._server_retry is not None else _backoff(failures)
-                resumable = bool(self._last_id) or self.events == 0
-                if self._may_retry(failures, delay) and resumable:
-                    failures += 1
+                delay = self._server_retry / 1000 if self._server_retry is not None else budget.backoff()
+                last_id = self._resume.last_id
+                resumable = bool(last_id) or self.events == 0
+                if budget.allows(delay, self._remaining()) and resumable:
+                    count = budget.spend()
                     resume = True
                     self._release()
-                    where = f" with Last-Event-ID {self._last_id}" if self._last_id else ""
-                    self.notify(f"{message}; reconnecting in {delay:g} s{where} ({failures} of {request.retries})")
+                    where = f" with Last-Event-ID {last_id}" if last_id else ""
+                    self.notify(f"{message}; reconnecting in {delay:g} s{where} {count}")
                     self.sleep(delay)
                     continue
-                if request.retries and not resumable and failures < request.retries:
+                if request.retries and not resumable and budget.failures < request.retries:
                     message += " (not reconnecting: the stream has no event ids, so a new connection would repeat its events)"
                 if reason == _UNFINISHED:
                     self.notify(message)
@@ -305,12 +229,6 @@ class FetchRun:
                 self._session.close()
                 self._session = None
 
-    def _may_retry(self, failures: int, delay: float) -> bool:
-        if failures >= self.request.retries:
-            return False
-        remaining = self._remaining()
-        return remaining is None or delay < remaining
-
     def _remaining(self) -> float | None:
         if self.request.max_time is None:
             return None
@@ -323,24 +241,21 @@ class FetchRun:
 
     def _send(self):
         """Send the request; the response once its headers have arrived."""
-        import requests
-
         request = self.request
         remaining = self._remaining()
         if remaining is not None and remaining <= 0:
-            raise _Failure(MAX_TIME, f"--max-time {request.max_time:g} s reached", retryable=False)
+            raise Failure(MAX_TIME, max_time_reached(request.max_time), retryable=False)
         connect = request.connect_timeout if remaining is None else min(request.connect_timeout, remaining)
         read, bound = self._read_timeout()
         if self._session is None:
             self._session = _session_class()()
-        headers = self._headers()
+        headers = headers_to_send(request, self._resume.last_id)
         sent = time.monotonic()
         if not self._opened:
             self._origin = sent
             self._started = _rfc3339(datetime.now(timezone.utc))
         else:
             self._resumed_started = _rfc3339(datetime.now(timezone.utc))
-        host = _host_of(request.url)
         try:
             response = self._session.request(
                 request.effective_method,
@@ -351,46 +266,19 @@ class FetchRun:
                 timeout=(connect, read),
                 allow_redirects=True,
             )
-        except requests.exceptions.ConnectTimeout:
-            raise _Failure(NETWORK_ERROR, f"could not connect to {host} within {connect:g} s") from None
-        except requests.exceptions.ReadTimeout:
-            if bound == MAX_TIME:
-                raise _Failure(MAX_TIME, f"--max-time {request.max_time:g} s reached before {host} answered",
-                               retryable=False) from None
-            raise _Failure(IDLE_TIMEOUT, f"{host} sent no answer within {read:g} s") from None
-        except requests.exceptions.TooManyRedirects:
-            raise _Failure(NETWORK_ERROR, f"too many redirects from {host}", retryable=False) from None
-        except requests.exceptions.SSLError as exc:
-            raise _Failure(NETWORK_ERROR, f"TLS error with {host}: {self._scrub(_innermost(exc))}",
-                           retryable=False) from None
-        except (requests.exceptions.ConnectionError, OSError) as exc:
-            raise _Failure(NETWORK_ERROR, self._scrub(_connection_problem(exc, request.url))) from None
-        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader, ValueError) as exc:
-            raise _Failure(NETWORK_ERROR, self._scrub(f"cannot send the request: {exc}"), retryable=False,
-                           status=ExitStatus.USAGE) from None
+        except Exception as exc:
+            failure = maybe_send_failure(exc, request.url, connect, read, bound == MAX_TIME, request.max_time,
+                                         self._scrub)
+            if failure is None:
+                raise
+            raise failure from None
         self._response = response
         self._status = response.status_code
         return response
 
-    def _headers(self) -> dict[str, str | None]:
-        request = self.request
-        accept = "text/event-stream, application/json" if request.json else "text/event-stream"
-        headers: dict[str, str | None] = {
-            "User-Agent": _user_agent(),
-            "Accept": accept,
-            "Cache-Control": "no-cache",
-        }
-        if request.json and request.body is not None:
-            headers["Content-Type"] = "application/json"
-        if self._last_id:
-            headers["Last-Event-ID"] = self._last_id
-        for name, value in request.headers:
-            for existing in [key for key in headers if key.lower() == name.lower()]:
-                del headers[existing]
-            headers[name] = value
-        return headers
-
     def _read_timeout(self) -> tuple[float, str]:
+        """The timeout of the next read, and what set it (--idle-timeout, or
+        --max-time when less of the run is left than that)."""
         idle = self.request.idle_timeout
         remaining = self._remaining()
         if remaining is not None and remaining < idle:
@@ -415,7 +303,7 @@ class FetchRun:
             data["final_url"] = self._scrub(redact_url(response.url))
         if resume:
             data["resume"] = True
-            data["last_event_id"] = self._last_id
+            data["last_event_id"] = self._resume.last_id
         t = self._t() if self._opened else 0.0
         self._opened = True
         return Record(OPEN, data, t=t)
@@ -443,34 +331,20 @@ class FetchRun:
         return record
 
     def _finish(self, reason: str) -> Record:
-        """The close of a stream that ended normally; an in-band error
-        event (also inside an HTTP 200) still makes it a failure."""
-        if self._inband_error is not None:
-            return self._close(reason, ExitStatus.HTTP_ERROR, self._scrub(f"the stream reported an error: {self._inband_error}"))
-        if self.events == 0 and self._content_type not in ("", "text/event-stream"):
-            # A page (a login portal, a wrong URL) rather than a stream.
-            return self._close(reason, ExitStatus.BAD_INPUT,
-                               f"expected an event stream, the server answered with {self._content_type} and no events")
-        return self._close(reason, ExitStatus.OK)
+        """The close of a stream that ended normally (which may still be a
+        failure: see finished_stream_verdict)."""
+        status, message = finished_stream_verdict(self._inband_error, self.events, self._content_type)
+        return self._close(reason, status, self._scrub(message) if message else None)
 
     def _http_error(self, response) -> Record:
-        body = self._scrub(_read_limited(response, self.request.idle_timeout))
-        self._error_body = body
-        said = _provider_message(body)
-        message = f"HTTP {response.status_code}" + (f" {response.reason}" if response.reason else "")
-        if said:
-            message += f": {said}"
+        self._error_body = self._scrub(_read_limited(response, self.request.idle_timeout))
+        message = http_error_message(response.status_code, response.reason, self._error_body)
         return self._close(HTTP_ERROR, ExitStatus.HTTP_ERROR, message)
 
     def _json_answer(self, response) -> Record:
-        body = self._scrub(_read_limited(response, self.request.idle_timeout))
-        self._error_body = body
-        said = _provider_message(body)
+        self._error_body = self._scrub(_read_limited(response, self.request.idle_timeout))
         content_type = response.headers.get("content-type", "application/json").split(";")[0]
-        message = (f"expected an event stream, the server answered with JSON ({content_type})"
-                   + (f": {said}" if said else "")
-                   + '; to get a stream, ask for one, e.g. "stream": true in the request body')
-        return self._close(EOF, ExitStatus.BAD_INPUT, message)
+        return self._close(EOF, ExitStatus.BAD_INPUT, json_answer_message(content_type, self._error_body))
 
     # -- the stream ---------------------------------------------------------------------
 
@@ -481,28 +355,26 @@ class FetchRun:
 
         request = self.request
         raw = response.raw
-        parser = EventStreamParser(request.max_event_size, self._last_id)
-        resume_id = self._last_id
-        skip = list(self._tail) if resume and resume_id else []
-        skipped = 0
+        parser = EventStreamParser(request.max_event_size, self._resume.last_id)
+        self._resume.connect(resume)
         connection = getattr(raw, "connection", None)
         sock = getattr(connection, "sock", None)
         while True:
             timeout, bound = self._read_timeout()
             if timeout <= 0:
-                return MAX_TIME, f"--max-time {request.max_time:g} s reached"
+                return MAX_TIME, max_time_reached(request.max_time)
             if sock is not None:
                 sock.settimeout(timeout)
             try:
                 chunk = raw.read1(decode_content=True)
             except ReadTimeoutError:
                 if bound == MAX_TIME:
-                    return MAX_TIME, f"--max-time {request.max_time:g} s reached"
+                    return MAX_TIME, max_time_reached(request.max_time)
                 return IDLE_TIMEOUT, f"no data for {timeout:g} s (--idle-timeout)"
             except DecodeError as exc:
-                return NETWORK_ERROR, f"cannot decode the response body: {_innermost(exc)}"
+                return NETWORK_ERROR, f"cannot decode the response body: {innermost_reason(exc)}"
             except (ProtocolError, SSLError, http.client.HTTPException, OSError) as exc:
-                return NETWORK_ERROR, f"the connection broke after {self.events} event(s): {self._scrub(_broken(exc))}"
+                return NETWORK_ERROR, f"the connection broke after {self.events} event(s): {self._scrub(broken_body_reason(exc))}"
             if not chunk:
                 items = parser.end()
                 ended = True
@@ -521,13 +393,9 @@ class FetchRun:
             for item in items:
                 kind = type(item)
                 if kind is Event:
-                    if skip:
-                        key = _event_key(item)
-                        if item.id == resume_id and key in skip[skipped:]:
-                            skipped = skip.index(key, skipped) + 1
-                            continue
-                        skip = []
-                    self._remember(item)
+                    if self._resume.is_repeat(item):
+                        continue
+                    self._resume.remember(item)
                     record = record_from_item(item, t, request.raw_data)
                     self.events += 1
                     if self.first_event_t is None:
@@ -541,8 +409,7 @@ class FetchRun:
                         return DONE, None
                 elif kind is RetryOnly:
                     self._server_retry = item.retry
-                    if item.id != self._last_id:
-                        self._remember_id(item.id)
+                    self._resume.note_id(item.id)
                     if request.include_all:
                         yield record_from_item(item, t, request.raw_data)
                 elif request.include_all:
@@ -554,27 +421,15 @@ class FetchRun:
                 return EOF, None
 
     def _records(self, items):
+        """The records of what the parser completed before an event too large."""
         t = self._t()
         for item in items:
             if type(item) is Event:
-                self._remember(item)
+                self._resume.remember(item)
                 self.events += 1
                 yield record_from_item(item, t, self.request.raw_data)
             elif self.request.include_all:
                 yield record_from_item(item, t, self.request.raw_data)
-
-    def _remember(self, event: Event) -> None:
-        """Keep what a resumed connection must not repeat: the events that
-        carry the current last-event-ID (the one that set it, and those
-        after it that inherited it)."""
-        if event.id != self._last_id:
-            self._remember_id(event.id)
-        if event.id:
-            self._tail.append(_event_key(event))
-
-    def _remember_id(self, new_id: str) -> None:
-        self._last_id = new_id
-        self._tail.clear()
 
     def _release(self) -> None:
         response, self._response = self._response, None
@@ -582,11 +437,7 @@ class FetchRun:
             response.close()
 
 
-_TOO_LARGE = "too-large"  # internal: an event over --max-event-size
-_UNFINISHED = "unfinished"  # internal: clean end before the terminal marker (--until-done)
-
-
-# -- helpers ---------------------------------------------------------------------------
+# -- requests and its responses --------------------------------------------------------
 
 _SESSION_CLASS = None
 
@@ -606,89 +457,6 @@ def _session_class():
 
         _SESSION_CLASS = SecretKeepingSession
     return _SESSION_CLASS
-
-
-def _user_agent() -> str:
-    try:
-        from importlib.metadata import version
-
-        return f"sseq/{version('sseq')}"
-    except Exception:
-        return "sseq"
-
-
-def _describe_body(request: FetchRequest) -> dict | None:
-    """``request`` in sseq.open: size, digest and model of the body."""
-    model = None
-    body = request.body
-    if body is not None:
-        try:
-            value = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            value = None
-        if type(value) is dict and type(value.get("model")) is str:
-            model = value["model"]
-    if model is None:
-        match = _MODEL_IN_PATH.search(urlsplit(request.url).path)
-        if match:
-            model = match.group(1)  # Gemini names the model in the path
-    if body is None:
-        return None
-    return {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "model": model}
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def _http_version(number: int) -> str:
-    return {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(number, "HTTP/1.1")
-
-
-def _host_of(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    return f"{host}:{parts.port}" if parts.port else host
-
-
-def _event_key(event: Event) -> int:
-    return hash((event.type, event.data_bytes))
-
-
-def _content_type(response) -> str:
-    return response.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-def _is_json(response) -> bool:
-    content_type = _content_type(response)
-    return content_type == "application/json" or content_type.endswith("+json")
-
-
-def _backoff(failures: int) -> float:
-    return min(MAX_BACKOFF, 0.5 * 2**failures)
-
-
-def _retry_delay(response, failures: int) -> tuple[float, str]:
-    """Seconds to wait before retrying this answer, and why."""
-    headers = response.headers
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(float(value) / 1000, 0.0), " (retry-after-ms)"
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value:
-        value = value.strip()
-        try:
-            return max(float(value), 0.0), " (Retry-After)"
-        except ValueError:
-            try:
-                when = parsedate_to_datetime(value)
-                return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0), " (Retry-After)"
-            except (TypeError, ValueError, IndexError):
-                pass
-    return _backoff(failures), ""
 
 
 def _read_limited(response, idle_timeout: float, limit: int = BODY_LIMIT) -> str:
@@ -712,78 +480,18 @@ def _read_limited(response, idle_timeout: float, limit: int = BODY_LIMIT) -> str
     return b"".join(pieces).decode("utf-8", "replace")
 
 
-def _provider_message(body: str) -> str | None:
-    """The provider's own error message in a JSON error body (OpenAI,
-    Anthropic, Gemini, FastAPI-style ``detail``), else a plain short body."""
-    text = body.strip()
-    if not text:
-        return None
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        line = text.splitlines()[0]
-        return line[:300] if not line.lstrip().startswith("<") else None
-    if type(value) is list and value:
-        value = value[0]
-    if type(value) is not dict:
-        return None
-    error = value.get("error")
-    if type(error) is dict:
-        for key in ("message", "code", "type", "status"):
-            if error.get(key):
-                return str(error[key])[:1000]
-    if type(error) is str and error:
-        return error[:1000]
-    for key in ("message", "detail", "error_description"):
-        if type(value.get(key)) is str and value[key]:
-            return value[key][:1000]
-    return None
+def _content_type(response) -> str:
+    return response.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def _causes(exc: BaseException):
-    seen = set()
-    stack = [exc]
-    while stack:
-        current = stack.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        stack.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
-        stack.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+def _is_json(response) -> bool:
+    content_type = _content_type(response)
+    return content_type == "application/json" or content_type.endswith("+json")
 
 
-def _innermost(exc: BaseException) -> str:
-    last = exc
-    for cause in _causes(exc):
-        last = cause
-    text = str(last) or type(last).__name__
-    return text.splitlines()[0][:300]
+def _rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _broken(exc: BaseException) -> str:
-    """Why a body stopped arriving, in a few words."""
-    for cause in _causes(exc):
-        if isinstance(cause, http.client.IncompleteRead):
-            return "the server closed it in the middle of the body"
-        if isinstance(cause, ConnectionResetError):
-            return "connection reset by peer"
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror
-    return _innermost(exc)
-
-
-def _connection_problem(exc: BaseException, url: str) -> str:
-    from urllib3.exceptions import NameResolutionError
-
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    for cause in _causes(exc):
-        if isinstance(cause, NameResolutionError):
-            return f"cannot resolve host {host}"
-        if isinstance(cause, ConnectionRefusedError):
-            return f"connection refused by {host}:{port}"
-        if isinstance(cause, ConnectionResetError):
-            return f"connection reset by {host}:{port}"
-    return f"cannot connect to {host}:{port}: {_innermost(exc)}"
+def _http_version(number: int) -> str:
+    return {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(number, "HTTP/1.1")
