@@ -1,19 +1,26 @@
-"""Writing to standard output: bytes, flushed once per batch so that a
-record leaves as soon as the read that completed it has been processed."""
+"""Writing to standard output (or an -o FILE): bytes, flushed once per
+batch so that a record leaves as soon as the read that completed it has
+been processed."""
 
 from __future__ import annotations
 
 import sys
 from typing import BinaryIO
 
-from .errors import SseqError
+from .errors import BadInput, SseqError
 
 
 class Output:
-    """A binary sink that writes a batch of lines and flushes."""
+    """A binary sink that writes a batch of lines and flushes.
 
-    def __init__(self, stream: BinaryIO | None = None):
+    ``name``: how error messages call it (a file given with -o); ``owned``:
+    :meth:`close` closes the stream (never standard output).
+    """
+
+    def __init__(self, stream: BinaryIO | None = None, name: str | None = None, owned: bool = False):
         self.stream = stream if stream is not None else sys.stdout.buffer
+        self.name = name
+        self.owned = owned
 
     def write_lines(self, lines: list[bytes]) -> None:
         if lines:
@@ -27,4 +34,42 @@ class Output:
             except BrokenPipeError:
                 raise
             except OSError as exc:
-                raise SseqError(f"cannot write output: {exc.strerror or exc}") from None
+                raise self._write_error(exc) from None
+
+    def flush(self) -> None:
+        """Flush, for a caller that wrote to the stream directly (an
+        Output standing in for a binary stream)."""
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._write_error(exc) from None
+
+    def close(self) -> None:
+        if self.owned:
+            try:
+                self.stream.close()
+            except OSError:  # what could not be written was already reported
+                pass
+
+    def _write_error(self, exc: OSError) -> SseqError:
+        where = f"to {self.name}" if self.name else "output"
+        return SseqError(f"cannot write {where}: {exc.strerror or exc}")
+
+
+def open_output(path: str | None) -> Output:
+    """-o FILE; None or "-" is standard output."""
+    if path is None or path == "-":
+        return Output(name="standard output")
+    return open_file_output(path)
+
+
+def open_file_output(path: str) -> Output:
+    """An Output to the file ``path``, created or truncated ("-" too is a
+    file name here)."""
+    try:
+        stream = open(path, "wb")
+    except OSError as exc:
+        raise BadInput(path, None, f"cannot write: {exc.strerror or exc}") from None
+    return Output(stream, name=path, owned=True)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
-import time
 
 import click
 
-from ..errors import BadInput, ExitStatus, Interrupted, SseqError, UsageProblem
+from ..errors import ExitStatus, Interrupted, SseqError, UsageProblem
 from ..options import max_event_size, quiet
 
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _SECONDS = click.FloatRange(min=0, min_open=True)
 
 
@@ -55,20 +52,23 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
     Exit status: 0 done, 1 a JSON answer instead of a stream, 2 usage, 3 an
     HTTP error status, 4 a network error or timeout, 130 interrupted.
     """
+    from ..output import open_file_output, open_output
+    from ..progress import FetchProgress
     from ..records import CLOSE, OPEN, format_record
-    from ..transport import FetchRequest, FetchRun, check_url
+    from ..request import check_url, edit_body, read_body, read_headers
+    from ..transport import FetchRequest, FetchRun
 
     try:
         check_url(url)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
-    body = _read_body(data) if data is not None else None
+    body = read_body(data, sys.stdin.buffer) if data is not None else None
     if jq_body is not None:
-        body = _edit_body(body, jq_body)
+        body = edit_body(body, jq_body)
     request = FetchRequest(
         url=url,
         method=method,
-        headers=tuple(_read_headers(headers)),
+        headers=tuple(read_headers(headers)),
         body=body,
         json=json_body or jq_body is not None,
         connect_timeout=connect_timeout,
@@ -81,208 +81,39 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
         raw_data=raw_data,
         max_event_size=max_event_size,
     )
-    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
-    notify = (lambda message: None) if quiet else progress.say
-    sink = _open_output(output_path)
-    raw = _Sink(_open_file(raw_path), raw_path, owned=True) if raw_path else None
+    progress = FetchProgress(enabled=not quiet and sys.stderr.isatty())
+    out = open_output(output_path)
+    raw = open_file_output(raw_path) if raw_path else None
+    pending: list[bytes] = []  # the records of the read in progress
+
+    def send() -> None:
+        lines = pending[:]
+        pending.clear()  # before writing: a failed write is not tried again
+        out.write_lines(lines)
+
+    def write(record) -> None:
+        pending.append(format_record(record))
+        if record.event in (OPEN, CLOSE):
+            send()
 
     def after_read(run) -> None:
         # The records one read completed leave together, before the next wait.
-        sink.flush()
+        send()
         progress.update(run)
 
-    run = FetchRun(request, raw=raw, notify=notify, progress=after_read)
-    records = iter(run)
+    run = FetchRun(request, raw=raw, notify=None if quiet else progress.say, progress=after_read)
     try:
-        for record in records:
-            sink.write(format_record(record))
-            if record.event in (OPEN, CLOSE):
-                sink.flush()
+        outcome = run.deliver(write)
     except KeyboardInterrupt:
-        records.close()
-        close = run.interrupt()
-        if close is not None:
-            sink.write(format_record(close))
-        sink.flush()
+        send()
         raise Interrupted(f"interrupted after {run.events} event(s)") from None
     finally:
-        records.close()
         progress.done()
-        sink.close()
-        if raw is not None:
-            raw.close()
-    outcome = run.outcome
-    if outcome is not None and outcome.status != ExitStatus.OK:
+        try:
+            send()  # whatever a failed run completed still reaches the output
+        finally:
+            out.close()
+            if raw is not None:
+                raw.close()
+    if outcome.status != ExitStatus.OK:
         raise SseqError(outcome.message or outcome.reason, outcome.status)
-
-
-def _read_headers(values) -> list[tuple[str, str | None]]:
-    """-H values to (name, value) pairs: 'Name: value', 'Name:' (remove a
-    default header), 'Name;' (send it empty), or @FILE of such lines."""
-    pairs: list[tuple[str, str | None]] = []
-    for value in values:
-        if value.startswith("@"):
-            path = value[1:]
-            lines = _read_file(path).decode("utf-8", "replace").splitlines()
-            where = path
-        else:
-            lines = [value]
-            where = None
-        for number, line in enumerate(lines, 1):
-            if where is not None and (not line.strip() or line.lstrip().startswith("#")):
-                continue
-            pairs.append(_parse_header(line, where, number))
-    return pairs
-
-
-def _parse_header(line: str, where: str | None, number: int) -> tuple[str, str | None]:
-    if ":" in line:
-        name, _, value = line.partition(":")
-        value = value.strip()
-        result = (name.strip(), value if value else None)
-    elif line.rstrip().endswith(";"):
-        result = (line.rstrip()[:-1].strip(), "")
-    else:
-        result = ("", None)
-    name = result[0]
-    if not _HEADER_NAME.match(name) or (result[1] is not None and ("\r" in result[1] or "\n" in result[1])):
-        # Never repeat the line: it may hold a key.
-        if where is not None:
-            raise BadInput(where, number, "not a header line (expected 'Name: value')")
-        raise UsageProblem("-H: not a header (expected 'Name: value')")
-    return result
-
-
-def _read_body(data: str) -> bytes:
-    if data == "@-":
-        return sys.stdin.buffer.read()
-    if data.startswith("@"):
-        return _read_file(data[1:])
-    return data.encode("utf-8")
-
-
-def _read_file(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise BadInput(path, None, "no such file") from None
-    except IsADirectoryError:
-        raise BadInput(path, None, "is a directory") from None
-    except OSError as exc:
-        raise BadInput(path, None, exc.strerror or str(exc)) from None
-
-
-def _edit_body(body: bytes | None, expression: str) -> bytes:
-    """The JSON body after a jq expression (``null`` when there is no -d)."""
-    import jq
-    import orjson
-
-    try:
-        value = orjson.loads(body) if body is not None else None
-    except orjson.JSONDecodeError as exc:
-        raise UsageProblem(f"--jq-body: the request body is not JSON ({exc})") from None
-    try:
-        program = jq.compile(expression)
-    except ValueError as exc:
-        raise UsageProblem(f"--jq-body: {str(exc).strip()}") from None
-    try:
-        outputs = program.input_value(value).all()
-    except ValueError as exc:
-        raise UsageProblem(f"--jq-body: {str(exc).strip()}") from None
-    if len(outputs) != 1:
-        raise UsageProblem(f"--jq-body must give exactly one value, it gave {len(outputs)}")
-    return orjson.dumps(outputs[0])
-
-
-class _Sink:
-    """Where records go; a write error (a full disk) is one clear line."""
-
-    def __init__(self, stream, name: str, owned: bool):
-        self.stream = stream
-        self.name = name
-        self.owned = owned
-
-    def write(self, line: bytes) -> None:
-        try:
-            self.stream.write(line)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise SseqError(f"cannot write to {self.name}: {exc.strerror or exc}", ExitStatus.BAD_INPUT) from None
-
-    def flush(self) -> None:
-        try:
-            self.stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise SseqError(f"cannot write to {self.name}: {exc.strerror or exc}", ExitStatus.BAD_INPUT) from None
-
-    def close(self) -> None:
-        if self.owned:
-            _close_quietly(self.stream)
-
-
-def _open_output(path: str | None) -> _Sink:
-    if path is None or path == "-":
-        return _Sink(sys.stdout.buffer, "standard output", owned=False)
-    return _Sink(_open_file(path), path, owned=True)
-
-
-def _open_file(path: str):
-    try:
-        return open(path, "wb")
-    except OSError as exc:
-        raise BadInput(path, None, f"cannot write: {exc.strerror or exc}") from None
-
-
-def _close_quietly(stream) -> None:
-    try:
-        stream.close()
-    except OSError:
-        pass
-
-
-class _Progress:
-    """One self-rewriting line on stderr (a terminal only): events, bytes,
-    elapsed time, time to the first event."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.shown = False
-        self.last = 0.0
-
-    def update(self, run) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self.last < 0.1:
-            return
-        self.last = now
-        first = f", first event after {run.first_event_t:.2f} s" if run.first_event_t is not None else ""
-        line = f"sseq fetch: {run.events} events, {_size(run.bytes)}, {run.elapsed():.1f} s{first}"
-        sys.stderr.write("\r\x1b[K" + line)
-        sys.stderr.flush()
-        self.shown = True
-
-    def say(self, message: str) -> None:
-        self._clear()
-        print(f"sseq fetch: {message}", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        self._clear()
-
-    def _clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
-
-
-def _size(count: int) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if count < 1024 or unit == "MiB":
-            return f"{count} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count} B"

@@ -59,9 +59,9 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
     paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
     progress = None
     if len(paths) > 1 and not quiet and sys.stderr.isatty():
-        from ..usage.progress import Progress
+        from ..progress import FileProgress
 
-        progress = Progress(len(paths))
+        progress = FileProgress(len(paths))
     bad = BadLines() if skip_bad else None
     offenders = []
     try:
