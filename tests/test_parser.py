@@ -266,3 +266,22 @@ def test_property_matches_reference_in_any_chunking(data, cuts):
 def test_property_never_raises_on_arbitrary_bytes(data, size):
     chunks = [data[i : i + size] for i in range(0, len(data), size)]
     assert parse_chunks(chunks) == reference_parse(data)
+
+
+block_alphabet = st.sampled_from(
+    [b"event: a\n", b"event:b\r\n", b"event: \n", b"data: {\"x\":1}\n", b"data:y\r\n", b"data\n", b"id: 7\n",
+     b"id\r\n", b"retry: 5\n", b": c\n", b"\n", b"\r\n", b"\r", b"data: z", b"\xef\xbb\xbf", b"x\r", b"data: \xe2\x82"]
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(block_alphabet, max_size=40).map(b"".join), st.lists(st.integers(min_value=0, max_value=300), max_size=6))
+def test_property_whole_blocks_match_reference_in_any_chunking(data, cuts):
+    """Whole lines and blocks, the shapes the fast path takes, mixed with
+    CRLF, lone CRs and pending state."""
+    cuts = sorted(set(c for c in cuts if c <= len(data)))
+    chunks, prev = [], 0
+    for cut in cuts + [len(data)]:
+        chunks.append(data[prev:cut])
+        prev = cut
+    assert parse_chunks(chunks) == reference_parse(data)
