@@ -83,6 +83,24 @@ def maybe_send_failure(exc: Exception, url: str, connect: float, read: float, re
     return None
 
 
+def maybe_read_ending(exc: Exception, events: int, timeout: float, by_max_time: bool, max_time: float | None,
+                      scrub: Callable[[str], str]) -> tuple[str, str] | None:
+    """(reason, message) for an exception from reading a stream's body
+    (None: not a network problem, let it propagate).  ``timeout``: the
+    read's; ``by_max_time``: --max-time, not --idle-timeout, set it."""
+    from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
+
+    if isinstance(exc, ReadTimeoutError):
+        if by_max_time:
+            return MAX_TIME, max_time_reached(max_time)
+        return IDLE_TIMEOUT, f"no data for {timeout:g} s (--idle-timeout)"
+    if isinstance(exc, DecodeError):
+        return NETWORK_ERROR, f"cannot decode the response body: {innermost_reason(exc)}"
+    if isinstance(exc, (ProtocolError, SSLError, http.client.HTTPException, OSError)):
+        return NETWORK_ERROR, f"the connection broke after {events} event(s): {scrub(broken_body_reason(exc))}"
+    return None
+
+
 def http_error_message(status: int, reason: str | None, body: str) -> str:
     """``HTTP 429 Too Many Requests: <the provider's own words>``."""
     message = f"HTTP {status}" + (f" {reason}" if reason else "")

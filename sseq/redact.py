@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "is_secret_header", "redact_headers", "redact_url", "secret_values", "Scrubber", "drop_secret_headers"]
+__all__ = ["REDACTED", "is_secret_header", "redact_headers", "redact_url", "secret_values", "Scrubber", "drop_secret_headers",
+           "new_secret_keeping_session"]
 
 REDACTED = "[redacted]"
 
@@ -122,3 +123,24 @@ def drop_secret_headers(headers) -> list[str]:
     for name in names:
         del headers[name]
     return names
+
+
+_SESSION_CLASS = None
+
+
+def new_secret_keeping_session():
+    """A requests Session that drops every secret header, not only
+    Authorization, when a redirect leads to another host.  (requests is
+    imported here, on first use, so that this module stays light.)"""
+    global _SESSION_CLASS
+    if _SESSION_CLASS is None:
+        import requests
+
+        class SecretKeepingSession(requests.Session):
+            def rebuild_auth(self, prepared_request, response):
+                if self.should_strip_auth(response.request.url, prepared_request.url):
+                    drop_secret_headers(prepared_request.headers)
+                super().rebuild_auth(prepared_request, response)
+
+        _SESSION_CLASS = SecretKeepingSession
+    return _SESSION_CLASS()

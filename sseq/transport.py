@@ -20,20 +20,20 @@ the records and out of redirects to other hosts.  What is sent is
 
 from __future__ import annotations
 
-import http.client
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
 from typing import BinaryIO
 
+from .clock import RunClock
 from .errors import ExitStatus
+from .exchange import close_record, open_record, started_now
 from .markers import is_terminal, maybe_error
-from .outcome import (DONE, EOF, HTTP_ERROR, IDLE_TIMEOUT, INTERRUPTED, MAX_TIME, NETWORK_ERROR, Failure,
-                      Outcome, broken_body_reason, finished_stream_verdict, http_error_message,
-                      innermost_reason, json_answer_message, max_time_reached, maybe_send_failure)
+from .outcome import (DONE, EOF, HTTP_ERROR, INTERRUPTED, MAX_TIME, NETWORK_ERROR, Failure, Outcome,
+                      finished_stream_verdict, http_error_message, json_answer_message, max_time_reached,
+                      maybe_read_ending, maybe_send_failure)
 from .parser import Event, EventStreamParser, EventTooLarge, RetryOnly
-from .records import CLOSE, OPEN, Record, record_from_item
-from .redact import Scrubber, drop_secret_headers, redact_headers, redact_url, secret_values
+from .records import Record, record_from_item
+from .redact import Scrubber, new_secret_keeping_session, secret_values
 from .request import FetchRequest, check_url, describe_body, headers_to_send
 from .resume import ResumePoint
 from .retrying import RetryBudget, is_retry_status
@@ -90,8 +90,7 @@ class FetchRun:
         self.bytes = 0
         self.first_event_t: float | None = None
         self.outcome: Outcome | None = None
-        self._start = time.monotonic()
-        self._origin: float | None = None  # t = 0: when the recorded request was sent
+        self._clock = RunClock(request.idle_timeout, request.max_time)
         self._opened = False
         self._closed = False
         self._status: int | None = None
@@ -130,7 +129,7 @@ class FetchRun:
         return self.outcome
 
     def elapsed(self) -> float:
-        return time.monotonic() - self._start
+        return self._clock.elapsed()
 
     def interrupt(self) -> Record | None:
         """End the run because of Ctrl-C: the ``sseq.close`` record still to
@@ -148,17 +147,13 @@ class FetchRun:
         request = self.request
         budget = RetryBudget(request.retries)
         resume = False
-        self._start = time.monotonic()
+        self._clock.start()
         try:
             while True:
                 try:
                     response = self._send()
                 except Failure as failure:
-                    delay = budget.backoff()
-                    if failure.retryable and budget.allows(delay, self._remaining()):
-                        count = budget.spend()
-                        self.notify(f"{failure.message}; retrying in {delay:g} s {count}")
-                        self.sleep(delay)
+                    if failure.retryable and self._try_again(budget, budget.backoff(), failure.message):
                         continue
                     close = self._end(failure.reason, failure.status, failure.message)
                     if close is not None:
@@ -167,12 +162,7 @@ class FetchRun:
                 status = response.status_code
                 if is_retry_status(status):
                     delay, why = budget.delay_for(response.headers)
-                    if budget.allows(delay, self._remaining()):
-                        count = budget.spend()
-                        self._release()
-                        self.notify(f"HTTP {status} {response.reason or ''}".rstrip()
-                                    + f"; retrying in {delay:g} s{why} {count}")
-                        self.sleep(delay)
+                    if self._try_again(budget, delay, f"HTTP {status} {response.reason or ''}".rstrip(), detail=why):
                         continue
                 yield self._open(response, resume)
                 if not 200 <= status < 300:
@@ -202,13 +192,9 @@ class FetchRun:
                 delay = self._server_retry / 1000 if self._server_retry is not None else budget.backoff()
                 last_id = self._resume.last_id
                 resumable = bool(last_id) or self.events == 0
-                if budget.allows(delay, self._remaining()) and resumable:
-                    count = budget.spend()
+                where = f" with Last-Event-ID {last_id}" if last_id else ""
+                if resumable and self._try_again(budget, delay, message, "reconnecting", where):
                     resume = True
-                    self._release()
-                    where = f" with Last-Event-ID {last_id}" if last_id else ""
-                    self.notify(f"{message}; reconnecting in {delay:g} s{where} {count}")
-                    self.sleep(delay)
                     continue
                 if request.retries and not resumable and budget.failures < request.retries:
                     message += " (not reconnecting: the stream has no event ids, so a new connection would repeat its events)"
@@ -229,33 +215,35 @@ class FetchRun:
                 self._session.close()
                 self._session = None
 
-    def _remaining(self) -> float | None:
-        if self.request.max_time is None:
-            return None
-        return self.request.max_time - self.elapsed()
-
-    def _t(self) -> float:
-        return round(time.monotonic() - (self._origin if self._origin is not None else self._start), 3)
+    def _try_again(self, budget: RetryBudget, delay: float, what: str, how: str = "retrying", detail: str = "") -> bool:
+        """Wait ``delay`` seconds before another attempt, saying why, when
+        --retry and --max-time leave room for one; False when they do not."""
+        if not budget.allows(delay, self._clock.remaining()):
+            return False
+        count = budget.spend()
+        self._release()
+        self.notify(f"{what}; {how} in {delay:g} s{detail} {count}")
+        self.sleep(delay)
+        return True
 
     # -- one attempt ----------------------------------------------------------------
 
     def _send(self):
         """Send the request; the response once its headers have arrived."""
         request = self.request
-        remaining = self._remaining()
+        remaining = self._clock.remaining()
         if remaining is not None and remaining <= 0:
             raise Failure(MAX_TIME, max_time_reached(request.max_time), retryable=False)
         connect = request.connect_timeout if remaining is None else min(request.connect_timeout, remaining)
-        read, bound = self._read_timeout()
+        read, read_is_max_time = self._clock.read_timeout()
         if self._session is None:
-            self._session = _session_class()()
+            self._session = new_secret_keeping_session()
         headers = headers_to_send(request, self._resume.last_id)
-        sent = time.monotonic()
         if not self._opened:
-            self._origin = sent
-            self._started = _rfc3339(datetime.now(timezone.utc))
+            self._clock.mark_sent()
+            self._started = started_now()
         else:
-            self._resumed_started = _rfc3339(datetime.now(timezone.utc))
+            self._resumed_started = started_now()
         try:
             response = self._session.request(
                 request.effective_method,
@@ -267,7 +255,7 @@ class FetchRun:
                 allow_redirects=True,
             )
         except Exception as exc:
-            failure = maybe_send_failure(exc, request.url, connect, read, bound == MAX_TIME, request.max_time,
+            failure = maybe_send_failure(exc, request.url, connect, read, read_is_max_time, request.max_time,
                                          self._scrub)
             if failure is None:
                 raise
@@ -276,37 +264,14 @@ class FetchRun:
         self._status = response.status_code
         return response
 
-    def _read_timeout(self) -> tuple[float, str]:
-        """The timeout of the next read, and what set it (--idle-timeout, or
-        --max-time when less of the run is left than that)."""
-        idle = self.request.idle_timeout
-        remaining = self._remaining()
-        if remaining is not None and remaining < idle:
-            return max(remaining, 0.0), MAX_TIME
-        return idle, IDLE_TIMEOUT
-
     # -- records ----------------------------------------------------------------------
 
     def _open(self, response, resume: bool) -> Record:
-        raw = response.raw
-        version = getattr(raw, "version_string", None) or _http_version(getattr(raw, "version", 11))
-        data = {
-            "url": redact_url(self.request.url),
-            "method": self.request.effective_method,
-            "status": response.status_code,
-            "http_version": version,
-            "headers": {name: self._scrub(value) for name, value in redact_headers(raw.headers.items()).items()},
-            "request": self._request_info,
-            "started": self._resumed_started if resume else self._started,
-        }
-        if response.url and response.url != self.request.url:
-            data["final_url"] = self._scrub(redact_url(response.url))
-        if resume:
-            data["resume"] = True
-            data["last_event_id"] = self._resume.last_id
-        t = self._t() if self._opened else 0.0
+        t = self._clock.t() if self._opened else 0.0
         self._opened = True
-        return Record(OPEN, data, t=t)
+        started = self._resumed_started if resume else self._started
+        return open_record(self.request, response, self._request_info, started, t, self._scrub,
+                           resume, self._resume.last_id)
 
     def _end(self, reason: str, status: ExitStatus, message: str | None = None) -> Record | None:
         """Set the outcome; the close record when an open was written."""
@@ -314,16 +279,7 @@ class FetchRun:
         if not self._opened or self._closed:
             return None
         self._closed = True
-        data = {
-            "reason": reason,
-            "events": self.events,
-            "bytes": self.bytes,
-            "error": message,
-            "status": self._status,
-        }
-        if self._error_body is not None:
-            data["body"] = self._error_body
-        return Record(CLOSE, data, t=self._t())
+        return close_record(reason, message, self.events, self.bytes, self._status, self._error_body, self._clock.t())
 
     def _close(self, reason: str, status: ExitStatus, message: str | None = None) -> Record:
         record = self._end(reason, status, message)
@@ -351,8 +307,6 @@ class FetchRun:
     def _stream(self, response, resume: bool):
         """Yield the records of one connection's event stream; return
         (reason, message) saying how it ended."""
-        from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
-
         request = self.request
         raw = response.raw
         parser = EventStreamParser(request.max_event_size, self._resume.last_id)
@@ -360,21 +314,18 @@ class FetchRun:
         connection = getattr(raw, "connection", None)
         sock = getattr(connection, "sock", None)
         while True:
-            timeout, bound = self._read_timeout()
+            timeout, by_max_time = self._clock.read_timeout()
             if timeout <= 0:
                 return MAX_TIME, max_time_reached(request.max_time)
             if sock is not None:
                 sock.settimeout(timeout)
             try:
                 chunk = raw.read1(decode_content=True)
-            except ReadTimeoutError:
-                if bound == MAX_TIME:
-                    return MAX_TIME, max_time_reached(request.max_time)
-                return IDLE_TIMEOUT, f"no data for {timeout:g} s (--idle-timeout)"
-            except DecodeError as exc:
-                return NETWORK_ERROR, f"cannot decode the response body: {innermost_reason(exc)}"
-            except (ProtocolError, SSLError, http.client.HTTPException, OSError) as exc:
-                return NETWORK_ERROR, f"the connection broke after {self.events} event(s): {self._scrub(broken_body_reason(exc))}"
+            except Exception as exc:
+                ending = maybe_read_ending(exc, self.events, timeout, by_max_time, request.max_time, self._scrub)
+                if ending is None:
+                    raise
+                return ending
             if not chunk:
                 items = parser.end()
                 ended = True
@@ -389,7 +340,7 @@ class FetchRun:
                 except EventTooLarge as exc:
                     yield from self._records(exc.items)
                     return _TOO_LARGE, str(exc)
-            t = self._t()
+            t = self._clock.t()
             for item in items:
                 kind = type(item)
                 if kind is Event:
@@ -422,7 +373,7 @@ class FetchRun:
 
     def _records(self, items):
         """The records of what the parser completed before an event too large."""
-        t = self._t()
+        t = self._clock.t()
         for item in items:
             if type(item) is Event:
                 self._resume.remember(item)
@@ -437,26 +388,7 @@ class FetchRun:
             response.close()
 
 
-# -- requests and its responses --------------------------------------------------------
-
-_SESSION_CLASS = None
-
-
-def _session_class():
-    """A requests Session that drops every secret header, not only
-    Authorization, when a redirect leads to another host."""
-    global _SESSION_CLASS
-    if _SESSION_CLASS is None:
-        import requests
-
-        class SecretKeepingSession(requests.Session):
-            def rebuild_auth(self, prepared_request, response):
-                if self.should_strip_auth(response.request.url, prepared_request.url):
-                    drop_secret_headers(prepared_request.headers)
-                super().rebuild_auth(prepared_request, response)
-
-        _SESSION_CLASS = SecretKeepingSession
-    return _SESSION_CLASS
+# -- responses ----------------------------------------------------------------------------
 
 
 def _read_limited(response, idle_timeout: float, limit: int = BODY_LIMIT) -> str:
@@ -487,11 +419,3 @@ def _content_type(response) -> str:
 def _is_json(response) -> bool:
     content_type = _content_type(response)
     return content_type == "application/json" or content_type.endswith("+json")
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def _http_version(number: int) -> str:
-    return {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(number, "HTTP/1.1")
