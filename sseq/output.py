@@ -23,8 +23,17 @@ class Output:
         self.owned = owned
 
     def write_lines(self, lines: list[bytes]) -> None:
-        if lines:
+        if len(lines) > 4:
             self.write(b"".join(lines))
+        elif lines:
+            # Few pieces (perhaps one huge event in three): no joined copy.
+            try:
+                self.stream.writelines(lines)
+                self.stream.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise self._write_error(exc) from None
 
     def write(self, data: bytes) -> None:
         if data:

@@ -221,13 +221,21 @@ class EventStreamParser:
         start = 0
         if self._partial:
             start = chunk.find(b"\n") + 1
-            self._partial.append(chunk[: start - 1])
-            line = b"".join(self._partial)
+            # (A CR before that LF is the CR of a CRLF: lone CRs were normalised.)
+            pieces = self._partial
+            pieces.append(chunk[: start - 2 if chunk[start - 2 : start - 1] == b"\r" else start - 1])
             self._partial = []
             self._partial_size = 0
-            if line[-1:] == b"\r":  # the CR of a CRLF (a lone CR was normalised)
-                line = line[:-1]
-            out = self._process([line])
+            first = pieces[0]
+            if len(pieces) > 2 and first[:5] == b"data:" and len(first) > 5:
+                # A data line that spanned reads (a big event): join its value
+                # without the field name, sparing a copy of many megabytes.
+                pieces[0] = first[6:] if first[5:6] == b" " else first[5:]
+                value = b"".join(pieces)
+                pieces.clear()
+                out = self._data_line(value)
+            else:
+                out = self._process([b"".join(pieces)])
         if end < len(chunk):
             self._partial.append(chunk[end:])
             self._partial_size = len(chunk) - end
@@ -299,6 +307,15 @@ class EventStreamParser:
             last_id = self._last_id
             clean = not self._data and not self._type and self._retry is None
         self.line = line_no
+
+    def _data_line(self, value: bytes) -> list:
+        """One ``data:`` line, as :meth:`_process` takes it."""
+        self.line += 1
+        self._data.append(value)
+        self._data_size += len(value) + 1
+        if self._data_size > self.max_event_size:
+            raise EventTooLarge(self.max_event_size, self.line, [])
+        return []
 
     def _process(self, lines: list[bytes]) -> list:
         out: list = []

@@ -154,6 +154,12 @@ def encode_item(item, t: float | None = None, raw_data: bool = False) -> bytes:
     Same bytes as ``format_record(record_from_item(item, ...))``, without
     building the Record.
     """
+    return b"".join(_encode_pieces(item, t, raw_data))
+
+
+def _encode_pieces(item, t: float | None, raw_data: bool) -> tuple[bytes, ...]:
+    """encode_item's line in pieces, so that a big payload is not copied
+    into it (a writer can write the pieces one after the other)."""
     if type(item) is Event:
         payload = item.data_bytes
         if not raw_data:
@@ -166,12 +172,12 @@ def encode_item(item, t: float | None = None, raw_data: bool = False) -> bytes:
                 else:
                     if b"\n" in payload:
                         payload = orjson.dumps(value)
+                    del value  # (a big event's parsed copy need not outlive the check)
                     head = _event_prefix(item.type)
                     if item.id or item.retry is not None or t is not None:
                         head += _tail(item.id, item.retry, t)
-                    return head + _DATA_KEY + payload + b"}\n"
-        return format_record(record_from_item(item, t, raw_data))
-    return format_record(record_from_item(item, t, raw_data))
+                    return head + _DATA_KEY, payload, b"}\n"
+    return (format_record(record_from_item(item, t, raw_data)),)
 
 
 _JSON_STARTS = frozenset((b"{", b"["))
@@ -181,9 +187,10 @@ _data_heads: dict[str, bytes] = {}
 def encode_items(items: list, t: float | None = None, raw_data: bool = False, include_all: bool = True) -> list[bytes]:
     """``encode_item`` over a batch of parser items, also the compact events
     of ``EventStreamParser.feed_compact`` (``(type, data_bytes, id, line)``):
-    the same lines, from a loop that does the least per event.  Without
-    ``include_all`` only events are written (no comments or retry-only
-    blocks)."""
+    the same bytes, from a loop that does the least per event, as a list of
+    pieces to write in order (a line may come in more than one piece, so
+    that a big payload is not copied).  Without ``include_all`` only events
+    are written (no comments or retry-only blocks)."""
     out: list[bytes] = []
     append = out.append
     loads, Error = orjson.loads, orjson.JSONDecodeError
@@ -212,7 +219,7 @@ def encode_items(items: list, t: float | None = None, raw_data: bool = False, in
             item = Event(kind, payload, id, None, _line)
         elif type(item) is not Event and not include_all:
             continue
-        append(encode_item(item, t, raw_data))
+        out += _encode_pieces(item, t, raw_data)
     return out
 
 
@@ -225,7 +232,7 @@ def format_record(record: Record) -> bytes:
     head = _event_prefix(record.event)
     if record.id or record.retry is not None or record.t is not None:
         head += _tail(record.id, record.retry, record.t)
-    return head + _DATA_KEY + payload + b"}\n"
+    return b"".join((head, _DATA_KEY, payload, b"}\n"))
 
 
 def _record_maker():
