@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -123,7 +124,7 @@ def _user_agent() -> str:
 # -- from the command line ------------------------------------------------------------
 
 
-def read_headers(values) -> list[tuple[str, str | None]]:
+def read_headers(values: Iterable[str]) -> list[tuple[str, str | None]]:
     """-H values to (name, value) pairs: 'Name: value', 'Name:' (remove a
     default header), 'Name;' (send it empty), or @FILE of such lines."""
     pairs: list[tuple[str, str | None]] = []
