@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import orjson
 
 from .records import Record
@@ -94,3 +96,48 @@ def _maybe_error_object_text(error: dict) -> str | None:
         if error.get(key):
             return str(error[key])
     return None
+
+
+_ANTHROPIC_TYPES = frozenset(
+    ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop")
+)
+
+
+def detect_provider(records: Iterable[Record]) -> str:
+    """``"anthropic"``, ``"responses"``, ``"gemini"`` or ``"chat"`` (Chat
+    Completions and the OpenAI-compatible relays, also the fallback)."""
+    for record in records:
+        data = record.data
+        kind = record.type
+        if record.event in _ANTHROPIC_TYPES or kind in _ANTHROPIC_TYPES:
+            return "anthropic"
+        if kind.startswith("response."):
+            return "responses"
+        if type(data) is dict:
+            if "candidates" in data or "usageMetadata" in data:
+                return "gemini"
+            if "choices" in data or data.get("object") == "chat.completion.chunk":
+                return "chat"
+    return "chat"
+
+
+def in_band_error(provider: str, message: str, previous: Record | None = None, named_events: bool = False) -> Record:
+    """The error event this provider sends mid-stream (the inverse of
+    :func:`maybe_error`).  ``previous``: the last event sent, whose Responses
+    ``sequence_number`` the error continues; ``named_events``: the stream
+    names its events (``event: error`` rather than a plain message)."""
+    if provider == "anthropic":
+        data = {"type": "error", "error": {"type": "overloaded_error", "message": message}}
+        event = "error"
+    elif provider == "responses":
+        data = {"type": "error", "code": "server_error", "message": message, "param": None}
+        if previous is not None and type(previous.data) is dict and type(previous.data.get("sequence_number")) is int:
+            data["sequence_number"] = previous.data["sequence_number"] + 1
+        event = "error" if named_events else "message"
+    elif provider == "gemini":
+        data = {"error": {"code": 500, "message": message, "status": "INTERNAL"}}
+        event = "message"
+    else:
+        data = {"error": {"message": message, "type": "server_error", "param": None, "code": "server_error"}}
+        event = "message"
+    return Record(event, data, raw=orjson.dumps(data))

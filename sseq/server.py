@@ -22,7 +22,6 @@ not exceed ``max_body_bytes`` (413); neither is ever held in memory.
 from __future__ import annotations
 
 import errno
-import os
 import random
 import socket
 import socketserver
@@ -31,18 +30,15 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
 
-import orjson
 
-from .errors import UsageProblem
-from .inputs import iter_record_batches, open_source
-from .parser import DEFAULT_MAX_EVENT_SIZE
-from .records import CLOSE, COMMENT, OPEN, RETRY, Record
+from .markers import in_band_error
+from .records import Record
+from .recording import Recording, load_recording
+from .routes import Routes, as_routes, build_routes
 from .wire import WireEncoder
 
 __all__ = [
@@ -53,13 +49,11 @@ __all__ = [
     "ReplayServer",
     "load_recording",
     "build_routes",
-    "detect_provider",
 ]
 
 KEEPALIVE_COMMENT = b": keep-alive\n\n"
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
-_RECORDING_SUFFIXES = (".gz", ".ndjson", ".jsonl", ".sse", ".txt")
 
 
 # -- options -----------------------------------------------------------------
@@ -104,235 +98,6 @@ class ReplayOptions:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must be 0 or more")
-
-
-# -- recordings --------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One thing to put on the wire: a record, and the id it goes out with
-    (None: leave the client's last event id as it is)."""
-
-    record: Record
-    wire_id: str | None
-    is_event: bool
-
-
-@dataclass(frozen=True)
-class Recording:
-    """A recording ready to serve: its steps (``sseq.open``/``sseq.close``
-    dropped), where a client resumes after each event id, and the provider
-    whose error format ``error_after`` imitates.
-
-    ``id_mode``: ``"recorded"`` (the recording's own ids), ``"numbered"``
-    (1, 2, … added by the server) or ``"none"``.
-    """
-
-    name: str
-    steps: tuple[Step, ...]
-    id_mode: str
-    provider: str
-    named_events: bool
-    resume_at: Mapping[str, int] = field(repr=False)
-    events: int = 0
-
-    @classmethod
-    def from_records(cls, name: str, records: Iterable[Record], ids: bool = True) -> Recording:
-        kept = [r for r in records if r.event != OPEN and r.event != CLOSE]
-        has_ids = any(r.id for r in kept)
-        id_mode = "recorded" if has_ids else ("numbered" if ids else "none")
-        steps: list[Step] = []
-        resume_at: dict[str, int] = {}
-        number = 0
-        for record in kept:
-            is_event = record.event != COMMENT and record.event != RETRY
-            if id_mode == "numbered":
-                if is_event:
-                    number += 1
-                    wire_id = str(number)
-                else:
-                    wire_id = None
-            else:
-                wire_id = record.id or "" if record.event != COMMENT else None
-            steps.append(Step(record, wire_id, is_event))
-            if is_event and wire_id:
-                # The last event that carried the id: a client that saw it
-                # has seen everything before it.
-                resume_at[wire_id] = len(steps)
-        return cls(
-            name=name,
-            steps=tuple(steps),
-            id_mode=id_mode,
-            provider=detect_provider(kept),
-            named_events=any(s.is_event and s.record.event != "message" for s in steps),
-            resume_at=resume_at,
-            events=sum(1 for s in steps if s.is_event),
-        )
-
-    def start_after(self, last_event_id: str | None) -> int | None:
-        """Index of the first step to send to a client that last saw
-        ``last_event_id``: 0 for a new client or an id this recording does
-        not hold."""
-        if not last_event_id or self.id_mode == "none":
-            return 0
-        return self.resume_at.get(last_event_id, 0)
-
-    def events_from(self, index: int) -> int:
-        return sum(1 for s in self.steps[index:] if s.is_event)
-
-
-def load_recording(path: str | os.PathLike, ids: bool = True, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> Recording:
-    """Read a recording (NDJSON records or raw SSE, ``.gz`` too) whole.
-
-    Raises :class:`sseq.errors.BadInput` naming the file and line."""
-    source = open_source(os.fspath(path))
-    try:
-        records = [r for batch in iter_record_batches(source, max_event_size=max_event_size) for r in batch]
-    finally:
-        source.close()
-    return Recording.from_records(os.fspath(path), records, ids)
-
-
-_ANTHROPIC_TYPES = frozenset(
-    ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop")
-)
-
-
-def detect_provider(records: Iterable[Record]) -> str:
-    """``"anthropic"``, ``"responses"``, ``"gemini"`` or ``"chat"`` (Chat
-    Completions and the OpenAI-compatible relays, also the fallback)."""
-    for record in records:
-        data = record.data
-        kind = record.type
-        if record.event in _ANTHROPIC_TYPES or kind in _ANTHROPIC_TYPES:
-            return "anthropic"
-        if kind.startswith("response."):
-            return "responses"
-        if type(data) is dict:
-            if "candidates" in data or "usageMetadata" in data:
-                return "gemini"
-            if "choices" in data or data.get("object") == "chat.completion.chunk":
-                return "chat"
-    return "chat"
-
-
-def error_record(recording: Recording, after: int, previous: Record | None) -> Record:
-    """The in-band error event a provider of this kind sends mid-stream."""
-    message = f"sseq serve: error injected after {after} events (--error-after)"
-    provider = recording.provider
-    if provider == "anthropic":
-        data = {"type": "error", "error": {"type": "overloaded_error", "message": message}}
-        event = "error"
-    elif provider == "responses":
-        data = {"type": "error", "code": "server_error", "message": message, "param": None}
-        if previous is not None and type(previous.data) is dict and type(previous.data.get("sequence_number")) is int:
-            data["sequence_number"] = previous.data["sequence_number"] + 1
-        event = "error" if recording.named_events else "message"
-    elif provider == "gemini":
-        data = {"error": {"code": 500, "message": message, "status": "INTERNAL"}}
-        event = "message"
-    else:
-        data = {"error": {"message": message, "type": "server_error", "param": None, "code": "server_error"}}
-        event = "message"
-    return Record(event, data, raw=orjson.dumps(data))
-
-
-# -- routes ------------------------------------------------------------------
-
-
-def _normal_path(path: str) -> str:
-    path = "/" + "/".join(part for part in path.split("/") if part)
-    return path
-
-
-@dataclass(frozen=True)
-class Routes:
-    """Which recording answers which path.
-
-    ``exact``: path -> recording.  ``prefixes``: a path and everything under
-    it.  ``default``: the recording for every path (one FILE, no route).
-    """
-
-    exact: Mapping[str, Recording] = field(default_factory=dict)
-    prefixes: Mapping[str, Recording] = field(default_factory=dict)
-    default: Recording | None = None
-
-    def match(self, target: str) -> Recording | None:
-        path = _normal_path(unquote(urlsplit(target).path))
-        if self.default is not None:
-            return self.default
-        found = self.exact.get(path)
-        if found is not None:
-            return found
-        for prefix, recording in self.prefixes.items():
-            if path == prefix or path.startswith(prefix + "/"):
-                return recording
-        return None
-
-    def describe(self) -> list[tuple[str, Recording]]:
-        if self.default is not None:
-            return [("/*", self.default)]
-        return [(p, r) for p, r in self.exact.items()] + [(p + "/*", r) for p, r in self.prefixes.items()]
-
-    def all_paths(self) -> list[str]:
-        return [path for path, _ in self.describe()]
-
-
-def _stem(path: str) -> str:
-    name = os.path.basename(path)
-    changed = True
-    while changed:
-        changed = False
-        for suffix in _RECORDING_SUFFIXES:
-            if name.endswith(suffix) and len(name) > len(suffix):
-                name = name[: -len(suffix)]
-                changed = True
-    return name
-
-
-def build_routes(files: Sequence[str] = (), routes: Sequence[tuple[str, str]] = (), ids: bool = True,
-                 max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> Routes:
-    """The routes for ``sseq serve FILE... --route PATH=FILE``.
-
-    One FILE and no ``--route``: that recording answers every path.  Otherwise
-    each ``--route`` path answers exactly, and each FILE answers under
-    ``/NAME`` (its file name without ``.ndjson``/``.sse``/``.gz``), so
-    ``sseq serve chat.ndjson resp.ndjson`` serves ``/chat/...`` and
-    ``/resp/...``.  Every file is read here, once.
-    """
-    cache: dict[str, Recording] = {}
-
-    def recording(path: str) -> Recording:
-        if path not in cache:
-            cache[path] = load_recording(path, ids, max_event_size)
-        return cache[path]
-
-    if len(files) == 1 and not routes:
-        return Routes(default=recording(files[0]))
-    exact: dict[str, Recording] = {}
-    prefixes: dict[str, Recording] = {}
-    for path, file in routes:
-        key = _normal_path(path)
-        if key in exact:
-            raise UsageProblem(f"--route {path} is given twice")
-        exact[key] = recording(file)
-    for file in files:
-        key = "/" + _stem(file)
-        if key in prefixes:
-            raise UsageProblem(f"two FILEs would both be served under {key}; use --route PATH=FILE for one of them")
-        prefixes[key] = recording(file)
-    if not exact and not prefixes:
-        raise UsageProblem("nothing to serve: give a FILE or --route PATH=FILE")
-    return Routes(exact=exact, prefixes=prefixes)
-
-
-def parse_route(text: str) -> tuple[str, str]:
-    """``/v1/responses=resp.ndjson`` -> ("/v1/responses", "resp.ndjson")."""
-    path, sep, file = text.partition("=")
-    if not sep or not path.startswith("/") or not file:
-        raise UsageProblem(f"--route {text!r}: expected PATH=FILE, e.g. /v1/responses=resp.ndjson")
-    return path, file
 
 
 # -- what the server did -----------------------------------------------------
@@ -754,7 +519,8 @@ def _iter_replay(recording: Recording, start: int, options: ReplayOptions, serve
     for step in steps[start:]:
         record = step.record
         if step.is_event and options.error_after is not None and served.events >= options.error_after:
-            error = error_record(recording, served.events, previous)
+            message = f"sseq serve: error injected after {served.events} events (--error-after)"
+            error = in_band_error(recording.provider, message, previous, recording.named_events)
             yield 0.0, encoder.encode(error, encoder.last_id)
             served.outcome = "error"
             return
@@ -823,7 +589,7 @@ class ReplayServer:
     def __init__(self, routes, host: str = "127.0.0.1", port: int = 0, *, options: ReplayOptions | None = None,
                  on_served=None, on_error=None, **option_values):
         self.options = replace(options or ReplayOptions(), **option_values)
-        self.routes = _as_routes(routes, self.options.ids)
+        self.routes = as_routes(routes, self.options.ids)
         self.host = host
         self.port = port
         self.on_served = on_served
@@ -913,24 +679,3 @@ class ReplayServer:
         else:
             print(f"sseq serve: {text}", file=sys.stderr)
 
-
-def _as_routes(routes, ids: bool) -> Routes:
-    if isinstance(routes, Routes):
-        return routes
-    if isinstance(routes, (str, os.PathLike)):
-        return Routes(default=load_recording(routes, ids))
-    if isinstance(routes, Recording):
-        return Routes(default=routes)
-    if isinstance(routes, Mapping):
-        exact = {}
-        for path, value in routes.items():
-            if isinstance(value, Recording):
-                exact[_normal_path(path)] = value
-            elif isinstance(value, (str, os.PathLike)):
-                exact[_normal_path(path)] = load_recording(value, ids)
-            else:
-                exact[_normal_path(path)] = Recording.from_records(path, value, ids)
-        return Routes(exact=exact)
-    if isinstance(routes, Sequence):
-        return Routes(default=Recording.from_records("<records>", routes, ids))
-    raise TypeError(f"routes: expected a path, a mapping of paths, Routes or records, not {type(routes).__name__}")

@@ -10,7 +10,8 @@ import click
 
 from ..errors import ExitStatus, SseqError, UsageProblem
 from ..options import max_event_size, quiet
-from ..server import ReplayOptions, ReplayServer, build_routes, parse_route
+from ..routes import build_routes, parse_route
+from ..server import ReplayOptions, ReplayServer
 
 
 @click.command("serve")
