@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 import threading
 
 import click
 
-from ..errors import ExitStatus, SseqError, UsageProblem
+from ..errors import ExitStatus, SseqError
 from ..options import max_event_size, quiet
 from ..routes import build_routes, parse_route
-from ..server import ReplayOptions, ReplayServer
+from ..server import ReplayOptions, ReplayServer, is_loopback
 
 
 @click.command("serve")
@@ -50,8 +49,6 @@ def command(files, routes, host, port, speed, keepalive, no_ids, rechunk, seed, 
     answered (GET for EventSource, POST for SDKs); OPTIONS is a CORS
     preflight.  Stops on SIGINT or SIGTERM, exit status 130.
     """
-    if not files and not routes:
-        raise UsageProblem("nothing to serve: give a FILE or --route PATH=FILE")
     table = build_routes(list(files), [parse_route(r) for r in routes], not no_ids, max_event_size)
     options = ReplayOptions(
         speed=speed, keepalive=keepalive, ids=not no_ids, rechunk=rechunk, seed=seed, drop_after=drop_after,
@@ -77,7 +74,7 @@ def command(files, routes, host, port, speed, keepalive, no_ids, rechunk, seed, 
     if not quiet:
         for path, recording in table.describe():
             say(f"{path} -> {recording.name} ({recording.events} events, ids {recording.id_mode}, {recording.provider})")
-        if not _is_loopback(host):
+        if not is_loopback(host):
             say(f"warning: listening on {host}: reachable from other machines")
     say(f"listening on {server.url}/")
     try:
@@ -88,12 +85,3 @@ def command(files, routes, host, port, speed, keepalive, no_ids, rechunk, seed, 
         if not quiet:
             say(f"stopped after {len(server.log)} requests")
         return ExitStatus.INTERRUPTED
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
