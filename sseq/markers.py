@@ -98,7 +98,8 @@ def _maybe_error_object_text(error: dict) -> str | None:
     return None
 
 
-_ANTHROPIC_TYPES = frozenset(
+# Anthropic Messages event types: a stream holding one is Anthropic's.
+ANTHROPIC_TYPES = frozenset(
     ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop")
 )
 
@@ -109,7 +110,7 @@ def detect_provider(records: Iterable[Record]) -> str:
     for record in records:
         data = record.data
         kind = record.type
-        if record.event in _ANTHROPIC_TYPES or kind in _ANTHROPIC_TYPES:
+        if record.event in ANTHROPIC_TYPES or kind in ANTHROPIC_TYPES:
             return "anthropic"
         if kind.startswith("response."):
             return "responses"
