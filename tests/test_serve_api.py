@@ -54,7 +54,10 @@ _data_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_chara
     lambda s: s.lstrip()[:1] not in ("{", "["))
 _records = st.lists(st.one_of(
     st.builds(Record, st.sampled_from(["message", "delta", "ping", "response.output_text.delta"]), _data_text),
-    st.builds(lambda d: Record("message", d, raw=json_bytes(d)), st.dictionaries(_line_text, st.integers(), max_size=3)),
+    # orjson reads integers beyond 64 bits as floats (their bytes still travel
+    # unchanged), so values are drawn from the 64-bit range.
+    st.builds(lambda d: Record("message", d, raw=json_bytes(d)),
+              st.dictionaries(_line_text, st.integers(-(2**63), 2**63 - 1), max_size=3)),
     st.builds(lambda t: Record(COMMENT, t), _line_text),
     st.builds(lambda r: Record(RETRY, "", retry=r), st.integers(0, 10**6)),
 ), max_size=25)
