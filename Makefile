@@ -41,7 +41,12 @@ lint: $(STAMP) tools
 	$(BIN)/ruff check --select E,F,W,B --ignore E501 sseq tests bench
 	groff -man -ww -z man/*.1
 
+# The benchmark compares with jq (Debian's) and, when node is present, npm's
+# eventsource-parser (installed into bench/work by the runner).
 bench: $(STAMP)
+	@command -v jq >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null) || \
+	    echo "make: could not install jq; the filter comparison is skipped"; }
 	$(BIN)/python bench/run.py
 
 clean:

@@ -177,7 +177,7 @@ def iter_type_batches(
         return
     if first.lstrip(_BLANK)[:1] == b"{":
         for batch in _iter_ndjson(source.name, first, chunks, skip_bad, _types_and_line):
-            events, kinds, lines = zip(*batch)
+            events, kinds, lines = zip(*batch, strict=True)
             yield events, kinds, lines
     else:
         for batch in _iter_sse(source.name, first, chunks, False, True, max_event_size):

@@ -98,7 +98,7 @@ def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output) -
     written = 0
     for source in iter_sources(files):
         for events, kinds, lines in iter_type_batches(source, bad, max_event_size):
-            kept = list(compress(lines, map(decided.__getitem__, zip(events, kinds))))
+            kept = list(compress(lines, map(decided.__getitem__, zip(events, kinds, strict=True))))
             if head is not None and written + len(kept) >= head:
                 del kept[head - written:]
                 if kept:
