@@ -196,6 +196,9 @@ def test_exact_wire_bytes_numbered_ids_and_headers(hand_made):
         status, _, body, _ = fetch(server, "/v1/chat/completions", "POST", {"Content-Type": "application/json"},
                                    b'{"model":"x","stream":true}')
         assert (status, body) == (200, HAND_MADE_WIRE)
+        # Each request is logged by its own thread after its response ends:
+        # the two lines may come in either order.
+        server.wait_for("GET /anything/at/all")
         stderr = server.wait_for("POST /v1/chat/completions")
         assert "listening on http://127.0.0.1:" in stderr
         assert "GET /anything/at/all 200" in stderr and "3 events, complete" in stderr
