@@ -282,15 +282,17 @@ class EventStreamParser:
         last_id = self._last_id
         types = self._types
         limit = self.max_event_size
+        small = end - start < limit  # then no data line here can reach the limit
+        append = out.append
         clean = not self._data and not self._type and self._retry is None
         for e, kind, value, block, other in (_TOKENS_CRLF if crlf else _TOKENS_LF)(chunk, start, end):
             if block:
-                if clean and len(value) < limit:
+                if clean and (small or len(value) < limit):
                     name = types.get(kind)
                     if name is None:
                         name = types[kind] = _decode(kind)
                     line_no += 3 if e else 2
-                    out.append((name, value, last_id, line_no))
+                    append((name, value, last_id, line_no))
                     continue
                 lines = [b"event: " + kind, b"data: " + value, b""] if e else [b"data: " + value, b""]
             elif crlf and other[-1:] == b"\r":
