@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# The fetch tests' real HTTP server on 127.0.0.1, as the fixture drip_server.
+from http_servers import drip_server  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "tests" / "fixtures" / "real"
 REAL_FILES = sorted(REAL.glob("*.sse"))

@@ -112,7 +112,7 @@ class Exchange:
     def send_split(self, data: bytes, cuts: list[int], pause: float = 0.01) -> None:
         """Send ``data`` cut at the given byte offsets."""
         bounds = [0, *cuts, len(data)]
-        for a, b in zip(bounds, bounds[1:]):
+        for a, b in zip(bounds, bounds[1:], strict=False):
             if b > a:
                 self.send(data[a:b])
                 time.sleep(pause)

@@ -13,7 +13,7 @@ import threading
 import time
 
 from conftest import ROOT, SSEQ, run_sseq
-from http_servers import drip_server, event  # noqa: F401  (drip_server is a fixture)
+from http_servers import event
 
 
 def records(stdout: bytes) -> list[dict]:

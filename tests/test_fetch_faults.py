@@ -11,7 +11,7 @@ import time
 
 import pytest
 from conftest import ROOT, SSEQ, run_sseq
-from http_servers import drip_server, event  # noqa: F401  (drip_server is a fixture)
+from http_servers import event
 from test_fetch import events_of, records
 
 

@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from http_servers import drip_server, event  # noqa: F401  (drip_server is a fixture)
+from http_servers import event
 
 from sseq.errors import ExitStatus
 from sseq.records import CLOSE, OPEN

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 
 import pytest
 from conftest import REAL, ROOT, SSEQ, run_sseq
-from http_servers import drip_server  # noqa: F401  (a fixture)
 from test_fetch import events_of, records
 
 RECORDINGS = ["openai-responses-reasoning-summary.sse", "anthropic-messages-tool-use.sse", "gemini-sse-text.sse",

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from conftest import run_sseq
-from http_servers import drip_server, event  # noqa: F401  (drip_server is a fixture)
+from http_servers import event
 
 from sseq.redact import is_secret_header, redact_headers, redact_url, secret_values
 

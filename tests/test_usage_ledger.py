@@ -89,7 +89,7 @@ def test_two_runs_at_once(tmp_path):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
                 for folder in (left, right)]
         outputs = [run.communicate(timeout=120) for run in runs]
-        for run, (out, err) in zip(runs, outputs):
+        for run, (out, err) in zip(runs, outputs, strict=True):
             assert run.returncode == 0, err
             assert b"stream(s) added" in err
             assert orjson.loads(out)["totals"]["streams"] <= 30

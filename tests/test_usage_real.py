@@ -113,7 +113,7 @@ def test_recording_totals(name):
     usages = list(iter_file_usages(str(REAL / f"{name}.sse")))
     assert len(usages) == 1
     got = tuple(getattr(usages[0], f) for f in FIELDS)
-    assert dict(zip(FIELDS, got)) == dict(zip(FIELDS, EXPECTED[name]))
+    assert dict(zip(FIELDS, got, strict=True)) == dict(zip(FIELDS, EXPECTED[name], strict=True))
 
 
 def test_cli_stream_rows_match_the_table():
@@ -134,7 +134,7 @@ def test_by_provider_totals_of_the_real_recordings():
     rows = {row["provider"]: row for row in report["rows"]}
     expected: dict[str, dict] = {}
     for values in EXPECTED.values():
-        row = dict(zip(FIELDS, values))
+        row = dict(zip(FIELDS, values, strict=True))
         sums = expected.setdefault(row["provider"], {"streams": 0, "input_tokens": None, "output_tokens": None,
                                                      "total_tokens": None, "missing": 0})
         sums["streams"] += 1

@@ -129,7 +129,7 @@ def _values(usage: StreamUsage, now: float) -> tuple:
 
 
 def _usage(row: tuple) -> StreamUsage:
-    values = dict(zip(_COLUMNS, row))
+    values = dict(zip(_COLUMNS, row, strict=True))
     values.pop("key")
     values.pop("rank")
     values.pop("recorded_at")

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 import orjson
 
+from ..markers import ANTHROPIC_TYPES
 from ..records import Record
 from ..text import iter_fragments
 from .model import Tokens
@@ -35,10 +36,6 @@ RESPONSES = "openai-responses"
 ANTHROPIC = "anthropic"
 GEMINI = "gemini"
 UNKNOWN = "unknown"
-
-_ANTHROPIC_TYPES = frozenset(
-    ("message_start", "message_delta", "message_stop", "content_block_start", "content_block_delta", "content_block_stop")
-)
 
 # Hosts of sseq.open's url, by suffix: who served the stream.
 _HOSTS = (
@@ -191,7 +188,7 @@ class UsageObserver:
         if kind.startswith("response.") or (self.api == RESPONSES and kind == "error"):
             self.api = RESPONSES
             self._feed_responses(kind, data)
-        elif kind in _ANTHROPIC_TYPES:
+        elif kind in ANTHROPIC_TYPES:
             self.api = ANTHROPIC
             self._feed_anthropic(kind, data)
         elif "candidates" in data or "usageMetadata" in data:
@@ -201,15 +198,17 @@ class UsageObserver:
             self.api = CHAT
             self._feed_chat(data)
 
-    def _feed_chat(self, data: dict) -> None:
-        model = data.get("model")
+    def _note_identity(self, model, rid) -> None:
+        """The model and response id, where the provider's object has them."""
         if type(model) is str and model:
             self.model = model
-        rid = data.get("id")
         if type(rid) is str and rid:
             self.response_id = rid
-            if rid.startswith("gen-"):
+            if rid.startswith("gen-"):  # OpenRouter's generation ids
                 self.hints.add("openrouter")
+
+    def _feed_chat(self, data: dict) -> None:
+        self._note_identity(data.get("model"), data.get("id"))
         if type(data.get("provider")) is str:
             self.hints.add("openrouter")
         if "prompt_filter_results" in data:
@@ -254,14 +253,7 @@ class UsageObserver:
     def _feed_responses(self, kind: str, data: dict) -> None:
         response = data.get("response")
         if type(response) is dict:
-            model = response.get("model")
-            if type(model) is str and model:
-                self.model = model
-            rid = response.get("id")
-            if type(rid) is str and rid:
-                self.response_id = rid
-                if rid.startswith("gen-"):
-                    self.hints.add("openrouter")
+            self._note_identity(response.get("model"), response.get("id"))
             if kind in ("response.completed", "response.incomplete", "response.failed"):
                 usage = response.get("usage")
                 self._responses_usage = usage if type(usage) is dict else None
@@ -281,12 +273,7 @@ class UsageObserver:
         if kind == "message_start":
             message = data.get("message")
             if type(message) is dict:
-                model = message.get("model")
-                if type(model) is str and model:
-                    self.model = model
-                rid = message.get("id")
-                if type(rid) is str and rid:
-                    self.response_id = rid
+                self._note_identity(message.get("model"), message.get("id"))
                 usage = message.get("usage")
         elif kind == "message_delta":
             usage = data.get("usage")
@@ -314,12 +301,7 @@ class UsageObserver:
         meta = data.get("usageMetadata")
         if type(meta) is dict:
             self._gemini_usage = meta
-        model = data.get("modelVersion")
-        if type(model) is str and model:
-            self.model = model
-        rid = data.get("responseId")
-        if type(rid) is str and rid:
-            self.response_id = rid
+        self._note_identity(data.get("modelVersion"), data.get("responseId"))
         if "createTime" in data:
             self.hints.add("vertex")
         candidates = data.get("candidates")
