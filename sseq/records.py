@@ -12,6 +12,7 @@ own bytes (key order and spacing included) without re-serialising anything.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,6 @@ CLOSE = "sseq.close"
 COMMENT = "sseq.comment"
 RETRY = "sseq.retry"
 
-_KNOWN_KEYS = frozenset(("event", "data", "id", "retry", "t"))
 _DATA_KEY = b',"data":'
 
 
@@ -262,11 +262,9 @@ _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
 
 
-def parse_record_line(line: bytes) -> Record:
-    """One NDJSON line (without its newline) to a Record.
-
-    Raises RecordError with a message meant for a person.
-    """
+def _checked(line: bytes) -> tuple[dict, str, str | None, int | None, float | None]:
+    """Parse one NDJSON line and check it is a record: ``(obj, event, id,
+    retry, t)``.  Raises RecordError with a message meant for a person."""
     try:
         obj = _loads(line)
     except _JSONDecodeError as exc:
@@ -278,23 +276,31 @@ def parse_record_line(line: bytes) -> Record:
         raise RecordError('a record needs a string "event" field')
     if "data" not in obj:
         raise RecordError('a record needs a "data" field')
-    data = obj["data"]
     if len(obj) == 2:  # just event and data: the common record
-        id = retry = t = None
-    else:
-        id = obj.get("id")
-        if id is not None and type(id) is not str:
-            raise RecordError('"id" must be a string')
-        retry = obj.get("retry")
-        if retry is not None and (type(retry) is not int or retry < 0):
-            raise RecordError('"retry" must be a non-negative integer')
-        t = obj.get("t")
-        if t is not None and type(t) not in (int, float):
-            raise RecordError('"t" must be a number')
+        return obj, event, None, None, None
+    id = obj.get("id")
+    if id is not None and type(id) is not str:
+        raise RecordError('"id" must be a string')
+    retry = obj.get("retry")
+    if retry is not None and (type(retry) is not int or retry < 0):
+        raise RecordError('"retry" must be a non-negative integer')
+    t = obj.get("t")
+    if t is not None and type(t) not in (int, float):
+        raise RecordError('"t" must be a number')
+    return obj, event, id, retry, t
+
+
+def parse_record_line(line: bytes) -> Record:
+    """One NDJSON line (without its newline) to a Record.
+
+    Raises RecordError with a message meant for a person.
+    """
+    obj, event, id, retry, t = _checked(line)
+    data = obj["data"]
     raw = None
     kind = type(data)
     if kind is dict or kind is list:
-        raw = _maybe_data_bytes(line, obj)
+        raw = _maybe_data_bytes(line, obj, event, id, retry, t)
     return _make_record(event, data, id or None, retry, t, raw, line)
 
 
@@ -302,27 +308,7 @@ def parse_record_types(line: bytes) -> tuple[str, str]:
     """``(record.event, record.type)`` of one NDJSON line, checked exactly as
     :func:`parse_record_line` checks it (same RecordError), without building
     the Record: what a filter by type needs."""
-    try:
-        obj = _loads(line)
-    except _JSONDecodeError as exc:
-        raise RecordError(f"not JSON ({exc})") from None
-    if type(obj) is not dict:
-        raise RecordError("a record must be a JSON object")
-    event = obj.get("event")
-    if type(event) is not str:
-        raise RecordError('a record needs a string "event" field')
-    if "data" not in obj:
-        raise RecordError('a record needs a "data" field')
-    if len(obj) != 2:
-        id = obj.get("id")
-        if id is not None and type(id) is not str:
-            raise RecordError('"id" must be a string')
-        retry = obj.get("retry")
-        if retry is not None and (type(retry) is not int or retry < 0):
-            raise RecordError('"retry" must be a non-negative integer')
-        t = obj.get("t")
-        if t is not None and type(t) not in (int, float):
-            raise RecordError('"t" must be a number')
+    obj, event, _id, _retry, _t = _checked(line)
     if event == "message":
         data = obj["data"]
         if type(data) is dict:
@@ -332,34 +318,35 @@ def parse_record_types(line: bytes) -> tuple[str, str]:
     return event, event
 
 
-def _maybe_data_bytes(line: bytes, obj: dict) -> bytes | None:
-    """The exact bytes of ``data`` inside a line that sseq wrote.
+# After the data value, a duplicated top-level key would show as a comma and
+# a key: spelled plainly, or with an escape in its name.
+_MAYBE_DUPLICATE_KEY = re.compile(rb',\s*"(?:event|id|retry|t|data)"\s*:|,\s*"[^"]*\\').search
 
-    Trusted only when the layout guarantees the first ``,"data":`` is the
-    key: every other key is one of ours, holding strings or numbers (which
-    cannot hold an unescaped quote), and data comes last.
+
+def _maybe_data_bytes(line: bytes, obj: dict, event: str, id, retry, t) -> bytes | None:
+    """The exact bytes of ``data`` inside a line that sseq wrote, else None
+    (the caller then re-serialises the value).
+
+    Trusted only when the line starts with exactly the bytes sseq writes for
+    the other fields, holds no other key, and ends with the data value; a
+    slice that could hide a duplicated key is checked by parsing it.
     """
-    if not line.startswith(b'{"event":'):
+    head = _event_prefix(event)
+    fields = 2
+    if id is not None or retry is not None or t is not None:
+        head += _tail(id, retry, t)
+        fields += (id is not None) + (retry is not None) + (t is not None)
+    head += _DATA_KEY
+    if len(obj) != fields or not line.startswith(head):
         return None
-    # With only "event" and "data", and the line starting with "event",
-    # the keys are ours and "data" is the last.
-    if len(obj) != 2:
-        keys = obj.keys()
-        if not keys <= _KNOWN_KEYS or next(reversed(keys)) != "data":
-            return None
-    start = line.find(_DATA_KEY)
-    if start < 0:
-        return None
-    start += len(_DATA_KEY)
     if line[-1:] == b"}":
-        raw = line[start:-1]
+        raw = line[len(head) : -1]
     else:
-        raw = line[start:].rstrip()
+        raw = line[len(head) :].rstrip()
         if raw[-1:] != b"}":
             return None
         raw = raw[:-1]
-    if line.find(_DATA_KEY, start) >= 0:
-        # A nested "data" key, or a duplicated top-level one: make sure.
+    if _MAYBE_DUPLICATE_KEY(raw):
         try:
             if _loads(raw) != obj["data"]:
                 return None

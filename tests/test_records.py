@@ -162,3 +162,25 @@ def test_parse_output_is_valid_ndjson_for_every_real_recording(real_recording, s
     for line in result.stdout.splitlines():
         obj = orjson.loads(line)
         assert set(obj) <= {"event", "data", "id", "retry", "t"}
+
+
+def test_hand_written_layouts_never_slice_the_wrong_bytes():
+    # A space before the top-level key, and a nested "data" key.
+    spaced = parse_record_line(b'{"event":"x", "data":{"a":1,"data":2}}')
+    assert replay([spaced]) == b'event: x\ndata: {"a":1,"data":2}\n\n'
+    # Keys after data, duplicated keys (plain and escaped), a t sseq would not write.
+    for line in (
+        b'{"event":"x","data":{"a":1},"note":"hi"}',
+        b'{"event":"x","id":"1","data":{"a":1},"id":"1"}',
+        b'{"event":"x","data":{"a":1},"d\\u0061ta":{"b":2}}',
+        b'{"event":"x","t":1,"data":{"a": 1}}',
+    ):
+        record = parse_record_line(line)
+        assert parse_bytes(replay([record])) == [Record(record.event, record.data, record.id)], line
+
+
+def test_records_sseq_wrote_keep_their_exact_bytes_with_every_field():
+    line = b'{"event":"x","id":"7","retry":10,"t":1.000,"data":{"b": 1,  "a":[ 2 ]}}'
+    record = parse_record_line(line)
+    assert record.raw == b'{"b": 1,  "a":[ 2 ]}'
+    assert format_record(record) == line + b"\n"

@@ -7,10 +7,11 @@ import ast
 import os
 import sqlite3
 import subprocess
+import sys
 
 import orjson
 
-from conftest import ROOT, SSEQ, run_sseq
+from conftest import ROOT, run_sseq
 
 HOSTILE = "x'); DROP TABLE streams; -- $(touch /tmp/sseq-pwned) `id` {{7*7}}"
 
@@ -35,28 +36,42 @@ def test_hostile_model_name_is_stored_and_reported_verbatim(tmp_path):
     assert not os.path.exists("/tmp/sseq-pwned")
 
 
-def test_oversized_event_keeps_memory_bounded():
+# Started from a small wrapper rather than from pytest: a child's peak RSS
+# counts the process it was forked from until it execs.
+_FEED_AND_MEASURE = r"""
+import os, sys
+r, w = os.pipe()
+out = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT)
+err = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT)
+pid = os.fork()
+if pid == 0:
+    os.dup2(r, 0); os.dup2(out, 1); os.dup2(err, 2)
+    os.execv(sys.executable, [sys.executable, "-m", "sseq", "parse", "--max-event-size", "1M"])
+os.close(r)
+block = b"x" * (1 << 20)
+try:
+    os.write(w, b"data: ok\n\ndata: ")
+    for _ in range(200):
+        os.write(w, block)
+except BrokenPipeError:
+    pass
+os.close(w)
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
+def test_oversized_event_keeps_memory_bounded(tmp_path):
     """200 MB of one unterminated data line: refused after the limit, and
     the process never holds the stream."""
-    proc = subprocess.Popen(SSEQ + ["parse", "--max-event-size", "1M"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    block = b"x" * (1 << 20)
-    try:
-        proc.stdin.write(b"data: ok\n\ndata: ")
-        for _ in range(200):
-            proc.stdin.write(block)
-    except BrokenPipeError:
-        pass
-    finally:
-        try:
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 1
-    assert proc.stdout.read() == b'{"event":"message","data":"ok"}\n'
-    assert b"event larger than 1048576 bytes" in proc.stderr.read()
-    assert usage.ru_maxrss < 100 * 1024, f"peak RSS {usage.ru_maxrss} KiB"
+    out, err = tmp_path / "out", tmp_path / "err"
+    result = subprocess.run([sys.executable, "-c", _FEED_AND_MEASURE, str(out), str(err)],
+                            capture_output=True, cwd=ROOT, timeout=120, check=True)
+    status, peak_kib = map(int, result.stdout.split())
+    assert status == 1
+    assert out.read_bytes() == b'{"event":"message","data":"ok"}\n'
+    assert b"event larger than 1048576 bytes" in err.read_bytes()
+    assert peak_kib < 100 * 1024, f"peak RSS {peak_kib} KiB"
 
 
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}

@@ -73,8 +73,13 @@ def test_openai_sdk_streams_a_recorded_chat_completion_with_usage(sseq_server):
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == text
     assert chunks[-1].choices == [] and chunks[-1].usage.to_dict() == usage
     assert (usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]) == (87, 26, 113)
-    # The SDK really posted to the route.
-    served = sseq_server.last.log[-1]
+    # The SDK really posted to the route.  (A request is logged just after its
+    # response ends, which may be after the SDK has stopped at [DONE].)
+    log = sseq_server.last.log
+    deadline = time.monotonic() + 10
+    while not log and time.monotonic() < deadline:
+        time.sleep(0.01)
+    served = log[-1]
     assert (served.method, served.path, served.status, served.outcome) == ("POST", "/v1/chat/completions", 200, "complete")
 
 
