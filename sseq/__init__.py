@@ -10,7 +10,7 @@ The library under the command line::
     print("".join(sseq.iter_text(records)))
 
 Heavier parts are imported from their modules when needed:
-``sseq.text``, ``sseq.usage``, ``sseq.transport`` (fetch), ``sseq.server``
+``sseq.text``, ``sseq.usage``, ``sseq.fetch`` (fetch), ``sseq.serve``
 (serve).
 """
 

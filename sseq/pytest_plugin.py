@@ -6,12 +6,12 @@ In another project's test suite::
         url = sseq_server("tests/fixtures/chat.ndjson")
         client = openai.OpenAI(base_url=url + "/v1", api_key="test")
 
-``sseq_server(recording, **options)`` starts a :class:`sseq.server.ReplayServer`
+``sseq_server(recording, **options)`` starts a :class:`sseq.serve.server.ReplayServer`
 on 127.0.0.1 and a free port, and returns its URL (no trailing slash); every
 server started in a test is stopped when the test ends.  ``recording`` is a
 path (relative paths are tried from the current directory, then from the
 rootdir), or pass ``routes={"/v1/responses": "resp.ndjson", ...}``.  Options
-are those of :class:`sseq.server.ReplayOptions`: ``speed``, ``keepalive``,
+are those of :class:`sseq.serve.server.ReplayOptions`: ``speed``, ``keepalive``,
 ``ids``, ``rechunk``, ``seed``, ``drop_after``, ``error_after``,
 ``cors_origins``.  The server object itself is ``sseq_server.last``, for its
 ``log`` of requests.
@@ -41,7 +41,7 @@ class _Starter:
         return candidate if os.path.exists(candidate) else path
 
     def __call__(self, recording=None, *, routes=None, host: str = "127.0.0.1", **options) -> str:
-        from sseq.server import ReplayServer
+        from sseq.serve.server import ReplayServer
 
         if (recording is None) == (routes is None):
             raise TypeError("sseq_server: give a recording path, or routes={path: recording}")

@@ -12,7 +12,7 @@ from http_servers import event
 
 from sseq.errors import ExitStatus
 from sseq.records import CLOSE, OPEN
-from sseq.transport import FetchRequest, FetchRun, fetch, iter_fetch
+from sseq.fetch.transport import FetchRequest, FetchRun, fetch, iter_fetch
 
 
 def test_records_are_yielded_before_the_next_event_is_sent(drip_server):

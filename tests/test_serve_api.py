@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from conftest import REAL, ROOT, run_sseq
 from sseq.library import parse_bytes
 from sseq.records import COMMENT, RETRY, Record
-from sseq.server import ReplayOptions, ReplayServer
+from sseq.serve.server import ReplayOptions, ReplayServer
 
 
 def get(url: str, path: str = "/", headers=None):
@@ -112,7 +112,7 @@ def test_options_are_checked():
 
 
 def test_plugin_import_is_light():
-    code = "import sys, sseq.pytest_plugin; print(sorted(m for m in ('sseq.server', 'http.server', 'requests', 'click') if m in sys.modules))"
+    code = "import sys, sseq.pytest_plugin; print(sorted(m for m in ('sseq.serve.server', 'http.server', 'requests', 'click') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (0, b"[]\n", b"")
 

@@ -23,7 +23,7 @@ import pytest
 from conftest import REAL, ROOT
 from sseq.library import parse_bytes, read_records
 from sseq.records import Record
-from sseq.server import ReplayServer
+from sseq.serve.server import ReplayServer
 from test_serve import serving
 
 CHAT = REAL / "openai-chat-text-usage.sse"

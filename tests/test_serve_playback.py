@@ -1,5 +1,5 @@
-"""What one connection is sent, without a server: sseq.playback (sans IO,
-fake clock), sseq.rechunk, and the provider error events of sseq.markers."""
+"""What one connection is sent, without a server: sseq.serve.playback (sans IO,
+fake clock), sseq.serve.rechunk, and the provider error events of sseq.markers."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from conftest import REAL
 from sseq.library import parse_bytes, read_records
 from sseq.markers import detect_provider, in_band_error, maybe_error
-from sseq.playback import CUT, KEEPALIVE_COMMENT, Playback, Send, Sleep
-from sseq.rechunk import Rechunker
+from sseq.serve.playback import CUT, KEEPALIVE_COMMENT, Playback, Send, Sleep
+from sseq.serve.rechunk import Rechunker
 from sseq.records import COMMENT, Record
-from sseq.recording import Recording
+from sseq.serve.recording import Recording
 
 
 def chat(n: int, t_step: float | None = None) -> Recording:

@@ -55,8 +55,8 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
     from ..output import open_file_output, open_output
     from ..progress import FetchProgress
     from ..records import CLOSE, OPEN, format_record
-    from ..request import check_url, edit_body, read_body, read_headers
-    from ..transport import FetchRequest, FetchRun
+    from ..fetch.request import check_url, edit_body, read_body, read_headers
+    from ..fetch.transport import FetchRequest, FetchRun
 
     try:
         check_url(url)

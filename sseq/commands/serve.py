@@ -1,4 +1,4 @@
-"""sseq serve: replay recordings to HTTP clients (see sseq.server)."""
+"""sseq serve: replay recordings to HTTP clients (see sseq.serve)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import click
 
 from ..errors import ExitStatus, SseqError
 from ..options import max_event_size, quiet
-from ..routes import build_routes, parse_route
-from ..server import ReplayOptions, ReplayServer, is_loopback
+from ..serve.routes import build_routes, parse_route
+from ..serve.server import ReplayOptions, ReplayServer, is_loopback
 
 
 @click.command("serve")

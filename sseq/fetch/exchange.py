@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from .records import CLOSE, OPEN, Record
+from ..records import CLOSE, OPEN, Record
 from .redact import redact_headers, redact_url
 from .request import FetchRequest
 

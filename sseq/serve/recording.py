@@ -10,10 +10,10 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .inputs import iter_record_batches, open_source
-from .markers import detect_provider
-from .parser import DEFAULT_MAX_EVENT_SIZE
-from .records import CLOSE, COMMENT, OPEN, RETRY, Record
+from ..inputs import iter_record_batches, open_source
+from ..markers import detect_provider
+from ..parser import DEFAULT_MAX_EVENT_SIZE
+from ..records import CLOSE, COMMENT, OPEN, RETRY, Record
 
 
 @dataclass(frozen=True, slots=True)

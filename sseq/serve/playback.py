@@ -21,10 +21,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .markers import in_band_error
-from .records import Record
+from ..markers import in_band_error
+from ..records import Record
+from ..wire import WireEncoder
 from .recording import Recording
-from .wire import WireEncoder
 
 KEEPALIVE_COMMENT = b": keep-alive\n\n"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .parser import Event
+from ..parser import Event
 
 __all__ = ["ResumePoint"]
 

@@ -13,8 +13,8 @@ should survive (bytes split badly, a dropped connection, an in-band error in
 the recording's own provider format).
 
 This module is the server's options and lifecycle; the parts live in
-:mod:`sseq.recording` (a file read and its ids settled), :mod:`sseq.routes`
-(which recording answers which path), :mod:`sseq.playback` (what one
+:mod:`sseq.serve.recording` (a file read and its ids settled), :mod:`sseq.serve.routes`
+(which recording answers which path), :mod:`sseq.serve.playback` (what one
 connection is sent, sans IO), :mod:`sseq.rechunk`, :mod:`sseq.request_limits`
 and :mod:`sseq.replay_handler` (the HTTP side).
 """

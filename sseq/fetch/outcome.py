@@ -2,7 +2,7 @@
 people that says what went wrong (never quoting a secret: callers scrub).
 
 The words for network failures are here too, so that the run loop in
-:mod:`sseq.transport` only decides what happened, not how to say it.
+:mod:`sseq.fetch.transport` only decides what happened, not how to say it.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .errors import ExitStatus
-from .markers import maybe_body_error
+from ..errors import ExitStatus
+from ..markers import maybe_body_error
 
 __all__ = ["Outcome", "Failure", "EOF", "DONE", "IDLE_TIMEOUT", "MAX_TIME", "HTTP_ERROR", "NETWORK_ERROR",
            "INTERRUPTED"]
@@ -88,7 +88,12 @@ def maybe_read_ending(exc: Exception, events: int, timeout: float, by_max_time: 
     """(reason, message) for an exception from reading a stream's body
     (None: not a network problem, let it propagate).  ``timeout``: the
     read's; ``by_max_time``: --max-time, not --idle-timeout, set it."""
-    from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
+    from urllib3.exceptions import (
+        DecodeError,
+        ProtocolError,
+        ReadTimeoutError,
+        SSLError,
+    )
 
     if isinstance(exc, ReadTimeoutError):
         if by_max_time:

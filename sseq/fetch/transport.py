@@ -5,7 +5,7 @@ The only module that touches the network for ``fetch``.  A
 answer's headers arrive, each event as soon as the bytes that complete it
 have been read, and one ``sseq.close`` saying why it ended::
 
-    from sseq.transport import FetchRequest, iter_fetch
+    from sseq.fetch.transport import FetchRequest, iter_fetch
     for record in iter_fetch(FetchRequest("http://127.0.0.1:8765/")):
         print(record.event, record.data)
 
@@ -24,15 +24,28 @@ import time
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
+from ..errors import ExitStatus
+from ..markers import is_terminal, maybe_error
+from ..parser import Event, EventStreamParser, EventTooLarge, RetryOnly
+from ..records import Record, record_from_item
 from .clock import RunClock
-from .errors import ExitStatus
 from .exchange import close_record, open_record, started_now
-from .markers import is_terminal, maybe_error
-from .outcome import (DONE, EOF, HTTP_ERROR, INTERRUPTED, MAX_TIME, NETWORK_ERROR, Failure, Outcome,
-                      finished_stream_verdict, http_error_message, json_answer_message, max_time_reached,
-                      maybe_read_ending, maybe_send_failure)
-from .parser import Event, EventStreamParser, EventTooLarge, RetryOnly
-from .records import Record, record_from_item
+from .outcome import (
+    DONE,
+    EOF,
+    HTTP_ERROR,
+    INTERRUPTED,
+    MAX_TIME,
+    NETWORK_ERROR,
+    Failure,
+    Outcome,
+    finished_stream_verdict,
+    http_error_message,
+    json_answer_message,
+    max_time_reached,
+    maybe_read_ending,
+    maybe_send_failure,
+)
 from .redact import Scrubber, new_secret_keeping_session, secret_values
 from .request import FetchRequest, check_url, describe_body, headers_to_send
 from .resume import ResumePoint

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from .errors import UsageProblem
-from .parser import DEFAULT_MAX_EVENT_SIZE
+from ..errors import UsageProblem
+from ..parser import DEFAULT_MAX_EVENT_SIZE
 from .recording import Recording, load_recording
 
 # Stripped from a file name to name its route: chat.ndjson.gz -> /chat.

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from .errors import BadInput, UsageProblem
-from .parser import DEFAULT_MAX_EVENT_SIZE
+from ..errors import BadInput, UsageProblem
+from ..parser import DEFAULT_MAX_EVENT_SIZE
 from .redact import redact_url
 
 __all__ = ["FetchRequest", "check_url", "describe_body", "edit_body", "headers_to_send", "read_body", "read_headers"]

@@ -5,7 +5,7 @@ is a CORS preflight; an unknown path is 404 (naming the routes); a client
 resuming after the last event gets 204, which tells an EventSource to stop
 reconnecting.  Requests over the limits are refused (see
 :mod:`sseq.request_limits`).  What is streamed is decided by
-:class:`sseq.playback.Playback`; this module only does the IO.
+:class:`sseq.serve.playback.Playback`; this module only does the IO.
 
 HTTP/1.1 bodies are chunked, so that a client can tell a complete stream
 (final chunk) from a dropped one; every connection is closed after one
@@ -25,9 +25,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 from .playback import CUT, Playback, Sleep
-from .recording import Recording
 from .rechunk import Rechunker
-from .request_limits import BadBody, BodyTooLarge, BoundedReader, HeadersTooLarge, body_length, discard_body
+from .recording import Recording
+from .request_limits import (
+    BadBody,
+    BodyTooLarge,
+    BoundedReader,
+    HeadersTooLarge,
+    body_length,
+    discard_body,
+)
 
 if TYPE_CHECKING:
     from .server import ReplayServer

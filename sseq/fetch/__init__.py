@@ -1,0 +1,8 @@
+"""``sseq fetch``: one streamed HTTP request, recorded as records.
+
+``transport`` is the only module that touches the network; around it:
+``request`` (what is sent, built from user input), ``retrying`` (backoff and
+Retry-After), ``resume`` (Last-Event-ID without repeats), ``outcome`` (why a
+run ended, in words and exit statuses), ``exchange`` (the sseq.open and
+sseq.close records), ``clock`` (timeouts and ``t``) and ``redact`` (secrets).
+"""
