@@ -5,6 +5,7 @@ been processed."""
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from .errors import BadInput, SseqError
@@ -27,29 +28,28 @@ class Output:
             self.write(b"".join(lines))
         elif lines:
             # Few pieces (perhaps one huge event in three): no joined copy.
-            try:
+            with self._reporting_errors():
                 self.stream.writelines(lines)
                 self.stream.flush()
-            except BrokenPipeError:
-                raise
-            except OSError as exc:
-                raise self._write_error(exc) from None
 
     def write(self, data: bytes) -> None:
         if data:
-            try:
+            with self._reporting_errors():
                 self.stream.write(data)
                 self.stream.flush()
-            except BrokenPipeError:
-                raise
-            except OSError as exc:
-                raise self._write_error(exc) from None
 
     def flush(self) -> None:
         """Flush, for a caller that wrote to the stream directly (an
         Output standing in for a binary stream)."""
-        try:
+        with self._reporting_errors():
             self.stream.flush()
+
+    @contextmanager
+    def _reporting_errors(self):
+        # A closed pipe is a normal end (the CLI ends quietly); any other
+        # write error, a full disk say, is one clear line.
+        try:
+            yield
         except BrokenPipeError:
             raise
         except OSError as exc:

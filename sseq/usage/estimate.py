@@ -107,8 +107,3 @@ class TokenCounter:
             self.pending = []
             self.size = 0
         return self.count
-
-
-def estimate_tokens(text: str) -> int:
-    """Tokens in a text by the offline estimator (for library callers)."""
-    return count_tokens(text)
