@@ -1,32 +1,14 @@
-"""Shared test helpers: the real recordings, and running sseq as a user does."""
+"""Fixtures shared by every test folder; helpers live in tests/helpers/."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import REAL_FILES, run_sseq
 
 # The fetch tests' real HTTP server on 127.0.0.1, as the fixture drip_server.
-from http_servers import drip_server  # noqa: F401
-
-ROOT = Path(__file__).resolve().parent.parent
-REAL = ROOT / "tests" / "fixtures" / "real"
-REAL_FILES = sorted(REAL.glob("*.sse"))
-SSEQ = [sys.executable, "-m", "sseq"]
-
-
-def run_sseq(*args, input: bytes | None = None, timeout: float = 60, env=None) -> subprocess.CompletedProcess:
-    """Run the sseq command line in a subprocess; stdout and stderr apart."""
-    return subprocess.run(
-        SSEQ + [str(a) for a in args],
-        input=input,
-        capture_output=True,
-        timeout=timeout,
-        env=env,
-        cwd=ROOT,
-    )
+from helpers.http_servers import drip_server  # noqa: F401
 
 
 @pytest.fixture

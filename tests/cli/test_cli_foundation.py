@@ -12,8 +12,7 @@ import time
 
 import orjson
 import pytest
-
-from conftest import REAL, ROOT, SSEQ, run_sseq
+from helpers import REAL, ROOT, SSEQ, run_sseq
 
 RESPONSES = REAL / "openai-responses-text.sse"
 ANTHROPIC = REAL / "anthropic-messages-text.sse"

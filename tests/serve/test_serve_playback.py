@@ -4,13 +4,13 @@ fake clock), sseq.serve.rechunk, and the provider error events of sseq.markers."
 from __future__ import annotations
 
 import pytest
+from helpers import REAL
 
-from conftest import REAL
 from sseq.library import parse_bytes, read_records
 from sseq.markers import detect_provider, in_band_error, maybe_error
+from sseq.records import COMMENT, Record
 from sseq.serve.playback import CUT, KEEPALIVE_COMMENT, Playback, Send, Sleep
 from sseq.serve.rechunk import Rechunker
-from sseq.records import COMMENT, Record
 from sseq.serve.recording import Recording
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import orjson
+from helpers import REAL, REAL_FILES, run_sseq
 
 import sseq
-from conftest import REAL, REAL_FILES, run_sseq
 from sseq.usage.estimate import Estimator, estimate_output
 from sseq.usage.streams import StreamCollector, iter_file_usages
 

@@ -7,10 +7,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_sseq
-from http_servers import event
+from helpers import run_sseq
+from helpers.http_servers import event
 
-from sseq.fetch.redact import is_secret_header, redact_headers, redact_url, secret_values
+from sseq.fetch.redact import (
+    is_secret_header,
+    redact_headers,
+    redact_url,
+    secret_values,
+)
 
 AUTH = "sk-proj-AUTHSECRET0123456789"
 API_KEY = "ak-APIKEYSECRET0123456789"

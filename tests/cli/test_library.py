@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gzip
 
+from helpers import REAL
+
 import sseq
-from conftest import REAL
 
 
 def test_parse_bytes_iter_file_records_and_text(tmp_path):

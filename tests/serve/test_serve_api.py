@@ -12,10 +12,10 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import REAL, ROOT, run_sseq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REAL, ROOT, run_sseq
 from sseq.library import parse_bytes
 from sseq.records import COMMENT, RETRY, Record
 from sseq.serve.server import ReplayOptions, ReplayServer

@@ -11,8 +11,8 @@ import subprocess
 from contextlib import contextmanager
 
 import pytest
-from conftest import REAL, ROOT, SSEQ, run_sseq
-from test_fetch import events_of, records
+from helpers import REAL, ROOT, SSEQ, run_sseq
+from helpers.records import events_of, records
 
 RECORDINGS = ["openai-responses-reasoning-summary.sse", "anthropic-messages-tool-use.sse", "gemini-sse-text.sse",
               "openai-chat-text-usage.sse"]

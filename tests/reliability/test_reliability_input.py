@@ -8,10 +8,10 @@ import random
 
 import orjson
 import pytest
+from helpers import REAL, REAL_FILES, run_sseq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REAL, REAL_FILES, run_sseq
 from sseq.parser import EventStreamParser
 from sseq.records import encode_item, parse_record_line
 

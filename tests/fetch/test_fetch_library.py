@@ -8,11 +8,11 @@ import threading
 import time
 
 import pytest
-from http_servers import event
+from helpers.http_servers import event
 
 from sseq.errors import ExitStatus
-from sseq.records import CLOSE, OPEN
 from sseq.fetch.transport import FetchRequest, FetchRun, fetch, iter_fetch
+from sseq.records import CLOSE, OPEN
 
 
 def test_records_are_yielded_before_the_next_event_is_sent(drip_server):

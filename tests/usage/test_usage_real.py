@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from helpers import REAL, REAL_FILES, run_sseq
 
-from conftest import REAL, REAL_FILES, run_sseq
 from sseq.usage.streams import iter_file_usages
 
 N = None

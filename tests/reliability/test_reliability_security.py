@@ -10,8 +10,7 @@ import subprocess
 import sys
 
 import orjson
-
-from conftest import ROOT, run_sseq
+from helpers import ROOT, run_sseq
 
 HOSTILE = "x'); DROP TABLE streams; -- $(touch /tmp/sseq-pwned) `id` {{7*7}}"
 

@@ -10,8 +10,8 @@ import os
 import shutil
 
 import orjson
+from helpers import REAL, run_sseq
 
-from conftest import REAL, run_sseq
 from sseq.records import Record, format_record
 
 

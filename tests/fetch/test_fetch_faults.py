@@ -10,9 +10,9 @@ import subprocess
 import time
 
 import pytest
-from conftest import ROOT, SSEQ, run_sseq
-from http_servers import event
-from test_fetch import events_of, records
+from helpers import ROOT, SSEQ, run_sseq
+from helpers.http_servers import event
+from helpers.records import events_of, records
 
 
 def fetch(*args, **kwargs):

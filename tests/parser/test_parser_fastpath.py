@@ -6,13 +6,12 @@ writes for them."""
 from __future__ import annotations
 
 import orjson
+from helpers.sse import parse_chunks, reference_parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sseq.parser import EventStreamParser
 from sseq.records import encode_item, encode_items
-
-from test_parser import parse_chunks, reference_parse
 
 pieces = st.sampled_from(
     [

@@ -7,9 +7,9 @@ import sqlite3
 import subprocess
 
 import orjson
+from helpers import REAL, ROOT, SSEQ, run_sseq
 
 import sseq
-from conftest import REAL, ROOT, SSEQ, run_sseq
 from sseq.records import Record, format_record
 
 

@@ -8,8 +8,8 @@ import subprocess
 
 import click
 import pytest
+from helpers import ROOT, run_sseq
 
-from conftest import ROOT, run_sseq
 from sseq.cli import COMMANDS
 
 MAN = ROOT / "man"

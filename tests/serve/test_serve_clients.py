@@ -19,12 +19,12 @@ from urllib.parse import quote, urlsplit
 
 import openai
 import pytest
+from helpers import REAL, ROOT
+from helpers.serving import serving
 
-from conftest import REAL, ROOT
 from sseq.library import parse_bytes, read_records
 from sseq.records import Record
 from sseq.serve.server import ReplayServer
-from test_serve import serving
 
 CHAT = REAL / "openai-chat-text-usage.sse"
 RESPONSES = REAL / "openai-responses-reasoning-summary.sse"

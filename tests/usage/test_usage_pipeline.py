@@ -8,8 +8,7 @@ import re
 import subprocess
 
 import orjson
-
-from conftest import REAL, ROOT, SSEQ, run_sseq
+from helpers import REAL, ROOT, SSEQ, run_sseq
 
 
 def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):

@@ -8,8 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sseq import parse_bytes
-from sseq.parser import EventStreamParser, Event
-from sseq.records import Record, RecordError, encode_item, format_record, parse_record_line, record_from_item
+from sseq.parser import Event, EventStreamParser
+from sseq.records import (
+    Record,
+    RecordError,
+    encode_item,
+    format_record,
+    parse_record_line,
+    record_from_item,
+)
 from sseq.wire import WireEncoder
 
 

@@ -12,16 +12,9 @@ import subprocess
 import threading
 import time
 
-from conftest import ROOT, SSEQ, run_sseq
-from http_servers import event
-
-
-def records(stdout: bytes) -> list[dict]:
-    return [json.loads(line) for line in stdout.splitlines()]
-
-
-def events_of(recs: list[dict]) -> list[dict]:
-    return [r for r in recs if not r["event"].startswith("sseq.")]
+from helpers import ROOT, SSEQ, run_sseq
+from helpers.http_servers import event
+from helpers.records import events_of, records
 
 
 def fetch(*args, **kwargs):
@@ -559,7 +552,7 @@ def test_header_forms_and_last_event_id(drip_server):
 def test_https_with_a_trusted_and_an_untrusted_certificate(tmp_path):
     import os
 
-    from http_servers import DripServer, make_certificate
+    from helpers.http_servers import DripServer, make_certificate
 
     cert, key = make_certificate(tmp_path)
     with DripServer(tls=(cert, key)) as server:
