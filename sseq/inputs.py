@@ -240,7 +240,7 @@ def _iter_ndjson(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: Bad
 
 
 def _iter_sse(name, first, chunks, raw_data, include_all, max_event_size):
-    parser = EventStreamParser(max_event_size)
+    parser = EventStreamParser(max_event_size, keep_comments=include_all)
 
     def records(items: list) -> list[Record]:
         return [record_from_item(i, None, raw_data) for i in items if include_all or type(i) is Event]
@@ -256,7 +256,7 @@ def _iter_sse(name, first, chunks, raw_data, include_all, max_event_size):
     except EventTooLarge as exc:
         if exc.items:
             yield records(exc.items)
-        raise BadInput(name, exc.line, f"event larger than {exc.limit} bytes (raise --max-event-size if it is genuine)") from None
+        raise BadInput(name, exc.line, exc.reason) from None
 
 
 def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:

@@ -118,7 +118,7 @@ class _Decisions(dict):
 
     def __missing__(self, key):
         event, kind = key
-        answer = _selected_types(event, kind if kind != event else event, self.keep, self.drop)
+        answer = _selected_types(event, kind, self.keep, self.drop)
         if len(self) < 4096:
             self[key] = answer
         return answer
@@ -133,9 +133,10 @@ def _selected(record: Record, keep, drop) -> bool:
 def _selected_types(event: str, kind: str, keep, drop) -> bool:
     if keep is None and drop is None:
         return True
-    if keep is not None and not (keep(event) or (kind is not event and keep(kind))):
+    # kind differs from event only for a message event with a data.type.
+    if keep is not None and not (keep(event) or (kind != event and keep(kind))):
         return False
-    if drop is not None and (drop(event) or (kind is not event and drop(kind))):
+    if drop is not None and (drop(event) or (kind != event and drop(kind))):
         return False
     return True
 

@@ -46,16 +46,16 @@ def _parse(files, raw_data, include_all, timestamps, max_event_size) -> None:
     out = Output()
     start = time.monotonic()
     for source in iter_sources(files):
-        parser = EventStreamParser(max_event_size)
+        parser = EventStreamParser(max_event_size, keep_comments=include_all)
         try:
             for chunk in iter_chunks(source):
                 t = round(time.monotonic() - start, 3) if timestamps else None
-                _write(out, parser.feed_compact(chunk), t, raw_data, include_all)
+                _write(out, parser.feed(chunk), t, raw_data, include_all)
             t = round(time.monotonic() - start, 3) if timestamps else None
             _write(out, parser.end(), t, raw_data, include_all)
         except EventTooLarge as exc:
             _write(out, exc.items, None, raw_data, include_all)
-            raise BadInput(source.name, exc.line, f"event larger than {exc.limit} bytes (raise --max-event-size if it is genuine)") from None
+            raise BadInput(source.name, exc.line, exc.reason) from None
 
 
 def _write(out: Output, items: list, t, raw_data: bool, include_all: bool) -> None:

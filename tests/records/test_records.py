@@ -63,10 +63,11 @@ def test_non_json_and_scalar_json_stay_strings():
     assert [r.data for r in records] == ["[DONE]", "42", '"hi"', "{broken"]
 
 
-def test_multiline_json_is_parsed_and_written_on_one_line():
-    (record,) = parse_bytes(b'data: {"a":\ndata: 1}\n\n')
-    assert record.data == {"a": 1}
-    assert format_record(record) == b'{"event":"message","data":{"a":1}}\n'
+def test_multiline_json_is_parsed_and_written_on_one_line_as_its_own_bytes():
+    # Not re-serialised: no digit lost; its line feeds (JSON whitespace) become spaces.
+    (record,) = parse_bytes(b'data: {"a":\ndata: 12345678901234567890123}\n\n')
+    assert record.data == {"a": 1.2345678901234568e22}
+    assert format_record(record) == b'{"event":"message","data":{"a": 12345678901234567890123}}\n'
 
 
 def test_raw_data_keeps_the_string():
