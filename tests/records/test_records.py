@@ -166,7 +166,10 @@ def test_property_parse_of_replay_is_identity(specs):
 def test_parse_output_is_valid_ndjson_for_every_real_recording(real_recording, sseq):
     result = sseq("parse", "--all", real_recording)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == b""
+    if real_recording.read_bytes().replace(b"\r\n", b"\n").endswith(b"\n\n"):
+        assert result.stderr == b""
+    else:  # (the Codex fixture stops inside its last block: said, not silent)
+        assert b"ended inside an unfinished event block" in result.stderr
     for line in result.stdout.splitlines():
         obj = orjson.loads(line)
         assert set(obj) <= {"event", "data", "id", "retry", "t"}
