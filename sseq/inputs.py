@@ -66,13 +66,18 @@ class Source:
         if self.stream is not sys.stdin.buffer:
             self.stream.close()
 
+    @property
+    def yielded_nothing(self) -> bool:
+        """Not blank, yet no event or record came from it."""
+        return self.content and not self.events
+
     def warnings(self) -> list[str]:
         """One line per thing a reader must not pass over in silence."""
         out = []
         if self.unfinished_block:
             out.append(f"{self.name}: the input ended inside an unfinished event block, which was discarded "
                        "(the standard's rule; parse --dispatch-at-eof reads it)")
-        if self.content and not self.events:
+        if self.yielded_nothing:
             out.append(f"{self.name}: no events or records in this input")
         return out
 
@@ -271,7 +276,7 @@ def _sniff(chunks: Iterator[bytes]) -> tuple[bytes, bool]:
     return (first, False) if first.lstrip(_BLANK) else (b"", False)
 
 
-def _types_and_line(line: bytes) -> tuple[str, str, bytes]:
+def _types_and_line(line: bytes, _line_no: int) -> tuple[str, str, bytes]:
     event, kind = parse_record_types(line)
     return event, kind, line
 
@@ -291,11 +296,11 @@ def _iter_ndjson(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: Bad
             if not line or line.isspace():
                 continue
             try:
-                append(convert(line))
+                append(convert(line, line_no))
             except RecordError as exc:
                 if line.startswith(_BOM):  # a file that began with one, concatenated
                     try:
-                        append(convert(line[len(_BOM):]))
+                        append(convert(line[len(_BOM):], line_no))
                         continue
                     except RecordError:
                         pass

@@ -28,6 +28,9 @@ __all__ = [
     "CLOSE",
     "COMMENT",
     "RETRY",
+    "UPSTREAM",
+    "record_event",
+    "wire_event",
     "record_from_item",
     "encode_item",
     "encode_items",
@@ -41,6 +44,24 @@ OPEN = "sseq.open"
 CLOSE = "sseq.close"
 COMMENT = "sseq.comment"
 RETRY = "sseq.retry"
+# ``sseq.*`` is sseq's own namespace.  An upstream event whose type is in it
+# is recorded under this prefix (``sseq.open`` -> ``sseq.upstream.sseq.open``),
+# so that it is never taken for sseq's own record, and restored on the wire.
+UPSTREAM = "sseq.upstream."
+
+
+def record_event(event_type: str) -> str:
+    """The record ``event`` of an SSE event type (see UPSTREAM)."""
+    return UPSTREAM + event_type if event_type.startswith("sseq.") else event_type
+
+
+def wire_event(event: str) -> str | None:
+    """The SSE event type of a record ``event``; None for sseq's own records
+    (``sseq.open``, ``sseq.comment``... and any ``sseq.*`` unknown here),
+    which never go on the wire as events."""
+    if event.startswith("sseq."):
+        return event[len(UPSTREAM):] if event.startswith(UPSTREAM) else None
+    return event
 
 _DATA_KEY = b',"data":'
 _STARTS = (b"{", b"[")
@@ -59,6 +80,8 @@ class Record:
     when known.  ``raw``: the exact JSON bytes of ``data`` when they are known
     (not compared).  ``line``: the exact NDJSON line this record was read from,
     if any, so a record can pass through a filter untouched (not compared).
+    ``line_no``: where it was read, the NDJSON line or the SSE line that
+    dispatched it, for messages that name a line (not compared).
     """
 
     event: str
@@ -68,6 +91,7 @@ class Record:
     t: float | None = None
     raw: bytes | None = field(default=None, compare=False, repr=False)
     line: bytes | None = field(default=None, compare=False, repr=False)
+    line_no: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def type(self) -> str:
@@ -150,11 +174,11 @@ def record_from_item(item, t: float | None = None, raw_data: bool = False) -> Re
     """Turn a parser item (Event, Comment, RetryOnly) into a Record."""
     if type(item) is Event:
         value, raw = classify_data(item.data_bytes, raw_data)
-        return Record(item.type, value, item.id or None, item.retry, t, raw)
+        return Record(record_event(item.type), value, item.id or None, item.retry, t, raw, line_no=item.line)
     if type(item) is Comment:
-        return Record(COMMENT, item.text, None, None, t)
+        return Record(COMMENT, item.text, None, None, t, line_no=item.line)
     if type(item) is RetryOnly:
-        return Record(RETRY, "", item.id or None, item.retry, t)
+        return Record(RETRY, "", item.id or None, item.retry, t, line_no=item.line)
     raise TypeError(f"not a parser item: {item!r}")
 
 
@@ -224,11 +248,11 @@ def encode_items(items: list, t: float | None = None, raw_data: bool = False, in
                     pass  # (classify_data decides, below)
                 else:
                     if id or retry is not None or t is not None:
-                        head = _head(kind, id, retry, t)
+                        head = _head(record_event(kind), id, retry, t)
                     else:
                         head = heads.get(kind)
                         if head is None:
-                            head = _head(kind)
+                            head = _head(record_event(kind))
                             if len(heads) < 4096:
                                 heads[kind] = head
                     if len(payload) < 65536:
@@ -250,10 +274,10 @@ def _record_maker():
     ``__init__`` sets each field through ``object.__setattr__``; setting the
     slots through their descriptors gives the same object at half the cost."""
     new = object.__new__
-    setters = tuple(Record.__dict__[name].__set__ for name in ("event", "data", "id", "retry", "t", "raw", "line"))
-    s_event, s_data, s_id, s_retry, s_t, s_raw, s_line = setters
+    setters = tuple(Record.__dict__[name].__set__ for name in ("event", "data", "id", "retry", "t", "raw", "line", "line_no"))
+    s_event, s_data, s_id, s_retry, s_t, s_raw, s_line, s_line_no = setters
 
-    def make(event, data, id, retry, t, raw, line) -> Record:
+    def make(event, data, id, retry, t, raw, line, line_no) -> Record:
         record = new(Record)
         s_event(record, event)
         s_data(record, data)
@@ -262,6 +286,7 @@ def _record_maker():
         s_t(record, t)
         s_raw(record, raw)
         s_line(record, line)
+        s_line_no(record, line_no)
         return record
 
     return make
@@ -313,8 +338,9 @@ def _checked(line: bytes) -> tuple[dict, str, str | None, int | None, float | No
     return obj, event, id, retry, t
 
 
-def parse_record_line(line: bytes) -> Record:
-    """One NDJSON line (without its newline) to a Record.
+def parse_record_line(line: bytes, line_no: int | None = None) -> Record:
+    """One NDJSON line (without its newline) to a Record; ``line_no`` says
+    where it was read.
 
     Raises RecordError with a message meant for a person.
     """
@@ -324,7 +350,7 @@ def parse_record_line(line: bytes) -> Record:
     kind = type(data)
     if kind is dict or kind is list:
         raw = _maybe_data_bytes(line, obj, event, id, retry, t)
-    return _make_record(event, data, id or None, retry, t, raw, line)
+    return _make_record(event, data, id or None, retry, t, raw, line, line_no)
 
 
 def parse_record_types(line: bytes) -> tuple[str, str]:
