@@ -3,11 +3,12 @@
 Most of a real stream is the same block again and again: an optional
 ``event:`` line, one ``data:`` line and the blank line that dispatches it.
 :func:`scan_blocks` finds those with one ``findall`` over the complete lines
-of a read and makes their Events directly; every other line goes through the
+of a read; every other line goes through the
 parser's own line-by-line rules (:meth:`EventStreamParser.process_line`), as
 does a common block met while another block is pending or one that may reach
 the size limit.  So the standard keeps the last word, and the scan only saves
-the per-line work where the answer is known.  Its contract is
+the per-line work where the answer is known.  It makes its events as plain
+tuples, the cheapest object there is (see the parser's ``compact``).  Its contract is
 tests/parser/test_parser_fastpath.py: the same items as the parser with
 ``fast=False``, and as a transcription of the standard, in any chunking.
 """
@@ -15,8 +16,6 @@ tests/parser/test_parser_fastpath.py: the same items as the parser with
 from __future__ import annotations
 
 import re
-
-from .parser import Event
 
 __all__ = ["scan_blocks"]
 
@@ -34,12 +33,13 @@ _TOKENS_CRLF = re.compile(rb"(?:(e)vent: ?(.*)\r\n)?data: ?(.*)(\r\n)\r\n|(.*)\n
 # cannot grow it (past the bound a type is decoded each time).
 _NAMES: dict[bytes, str] = {b"": "message"}
 _MAX_NAMES = 1024
-_new = tuple.__new__
 
 
 def scan_blocks(parser, chunk: bytes, start: int, end: int, crlf: bool, out: list) -> None:
     """Parse the complete lines ``chunk[start:end]`` (ending in LF, or in
-    CRLF when ``crlf``) into ``out``, as ``parser.process_line`` would."""
+    CRLF when ``crlf``) into ``out``, as ``parser.process_line`` would; a
+    block taken whole comes as the compact tuple ``(type, data_bytes, id,
+    line)``, which the parser makes an Event unless its caller wants it so."""
     line_no = parser.line
     last_id = parser.last_event_id
     names = _NAMES
@@ -56,7 +56,7 @@ def scan_blocks(parser, chunk: bytes, start: int, end: int, crlf: bool, out: lis
                     if len(names) < _MAX_NAMES:
                         names[kind] = name
                 line_no += 3 if e else 2
-                append(_new(Event, (name, value, last_id, None, line_no)))
+                append((name, value, last_id, line_no))
                 continue
             lines = [b"event: " + kind, b"data: " + value, b""] if e else [b"data: " + value, b""]
         elif crlf and other[-1:] == b"\r":

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from .errors import BadInput
-from .parser import DEFAULT_MAX_EVENT_SIZE, Event, EventStreamParser, EventTooLarge
+from .parser import DEFAULT_MAX_EVENT_SIZE, Comment, Event, EventStreamParser, EventTooLarge, RetryOnly
 from .records import (
     Record,
     RecordError,
@@ -52,14 +52,14 @@ class Source:
     the warnings every reader owes its user (:meth:`warnings`): ``gzip``
     when its bytes were gzip-compressed (known by their magic bytes, and
     decompressed as they are read); ``content`` once a non-blank byte was
-    read; ``events``, the events or records read; ``unfinished_block`` when
+    read; ``eventful`` once an event or record came from it; ``unfinished_block`` when
     raw SSE ended inside a block that the standard discards."""
 
     name: str
     stream: BinaryIO
     gzip: bool = False
     content: bool = False
-    events: int = 0
+    eventful: bool = False
     unfinished_block: bool = False
 
     def close(self) -> None:
@@ -69,7 +69,7 @@ class Source:
     @property
     def yielded_nothing(self) -> bool:
         """Not blank, yet no event or record came from it."""
-        return self.content and not self.events
+        return self.content and not self.eventful
 
     def warnings(self) -> list[str]:
         """One line per thing a reader must not pass over in silence."""
@@ -178,34 +178,37 @@ def iter_item_batches(
     keep_comments: bool = True,
     dispatch_at_eof: bool = False,
     chunks: Iterator[bytes] | None = None,
+    compact: bool = False,
 ) -> Iterator[list]:
     """A source read as raw SSE: the parser's items (Event, Comment,
     RetryOnly), one list per read.  An event past the size limit ends the
     input with BadInput, after the items before it.  ``dispatch_at_eof``
-    reads an unfinished final block as if a blank line followed it."""
-    parser = EventStreamParser(max_event_size, keep_comments=keep_comments)
+    reads an unfinished final block as if a blank line followed it;
+    ``compact`` is the parser's (for ``sseq parse``)."""
+    parser = EventStreamParser(max_event_size, keep_comments=keep_comments, compact=compact)
     try:
         for chunk in iter_chunks(source) if chunks is None else chunks:
             if not source.content and chunk.lstrip(_BLANK):
                 source.content = True
             items = parser.feed(chunk)
             if items:
-                source.events += _count_events(items)
+                if not source.eventful:
+                    source.eventful = _any_event(items)
                 yield items
         items = parser.end(dispatch_at_eof)
         source.unfinished_block = parser.ended_in_block and not dispatch_at_eof
         if items:
-            source.events += _count_events(items)
+            source.eventful = source.eventful or _any_event(items)
             yield items
     except EventTooLarge as exc:
         if exc.items:
-            source.events += _count_events(exc.items)
+            source.eventful = source.eventful or _any_event(exc.items)
             yield exc.items
         raise BadInput(source.name, exc.line, exc.reason) from None
 
 
-def _count_events(items: list) -> int:
-    return sum(type(item) is Event for item in items)
+def _any_event(items: list) -> bool:
+    return any(type(item) is not Comment and type(item) is not RetryOnly for item in items)
 
 
 def iter_record_batches(
@@ -226,7 +229,7 @@ def iter_record_batches(
     source.content = True
     if ndjson:
         for batch in _iter_ndjson(source.name, first, chunks, skip_bad, parse_record_line):
-            source.events += len(batch)
+            source.eventful = True
             yield batch
         return
     for items in iter_item_batches(source, max_event_size, include_all, chunks=_prepend(first, chunks)):
@@ -250,7 +253,7 @@ def iter_type_batches(
     source.content = True
     if ndjson:
         for batch in _iter_ndjson(source.name, first, chunks, skip_bad, _types_and_line):
-            source.events += len(batch)
+            source.eventful = True
             events, kinds, lines = zip(*batch, strict=True)
             yield events, kinds, lines
         return

@@ -64,7 +64,7 @@ def wire_event(event: str) -> str | None:
     return event
 
 _DATA_KEY = b',"data":'
-_STARTS = (b"{", b"[")
+_STARTS = frozenset((b"{", b"["))
 _BLANKS = b" \t"
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
@@ -231,36 +231,40 @@ def encode_items(items: list, t: float | None = None, raw_data: bool = False, in
     in more than one piece, so that a big payload is not copied); the bytes
     of ``format_record(record_from_item(item, t, raw_data))`` for each.
     Without ``include_all`` only events are written (no comments or
-    retry-only blocks).  This is the hot loop of ``sseq parse``: the common
-    event (a one-line JSON object or array, no id, retry or time) is written
-    here with the least work, everything else as a Record."""
+    retry-only blocks).
+
+    This is the hot loop of ``sseq parse``: it also takes the parser's
+    compact events (``(type, data_bytes, id, line)``, one data line, no
+    retry; see ``EventStreamParser``'s ``compact``), and writes those whose
+    data is a JSON object or array with the least work: checked, then
+    embedded as they came.  Everything else goes through a Record."""
     out: list[bytes] = []
     append = out.append
     loads, Error = _loads, _JSONDecodeError
     heads = _data_heads
+    starts = _STARTS
+    plain = t is None  # (then a record's head depends on its type and id only)
     for item in items:
-        if type(item) is Event:
-            kind, payload, id, retry, _line = item
-            if not raw_data and (payload[:1] == b"{" or payload[:1] == b"[") and b"\n" not in payload:
+        if type(item) is tuple:
+            kind, payload, id, line = item
+            if payload[:1] in starts and not raw_data:
                 try:
                     loads(payload)
                 except Error:
                     pass  # (classify_data decides, below)
                 else:
-                    if id or retry is not None or t is not None:
-                        head = _head(record_event(kind), id, retry, t)
-                    else:
+                    if plain and not id:
                         head = heads.get(kind)
                         if head is None:
                             head = _head(record_event(kind))
-                            if len(heads) < 4096:
+                            if len(heads) < 4096:  # (bounded: an upstream chooses the types)
                                 heads[kind] = head
-                    if len(payload) < 65536:
-                        append(head + payload + b"}\n")
                     else:
-                        out += (head, payload, b"}\n")
+                        head = _head(record_event(kind), id, None, t)
+                    append(head + payload + b"}\n")
                     continue
-        elif not include_all:
+            item = Event(kind, payload, id, None, line)
+        elif type(item) is not Event and not include_all:
             continue
         out += _pieces(record_from_item(item, t, raw_data))
     return out

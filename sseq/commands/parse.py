@@ -49,7 +49,7 @@ def _parse(files, raw_data, include_all, timestamps, dispatch_at_eof, max_event_
     warn = warner("parse")
     start = time.monotonic()
     for source in iter_sources(files):
-        for items in iter_item_batches(source, max_event_size, include_all, dispatch_at_eof):
+        for items in iter_item_batches(source, max_event_size, include_all, dispatch_at_eof, compact=True):
             t = round(time.monotonic() - start, 3) if timestamps else None
             out.write_lines(encode_items(items, t, raw_data, include_all))
         for message in source.warnings():

@@ -82,9 +82,10 @@ def test_fast_path_equals_general_path_items_lines_and_limit(data, cuts, limit):
 @settings(max_examples=200, deadline=None)
 @given(streams, st.lists(st.integers(min_value=0, max_value=600), max_size=6))
 def test_parse_writes_the_same_bytes_in_any_chunking(data, cuts):
+    # What sseq parse does (compact events, encode_items) against Records.
     whole = EventStreamParser()
     expected = b"".join(format_record(record_from_item(i)) for i in whole.feed(data) + whole.end())
-    parser = EventStreamParser()
+    parser = EventStreamParser(compact=True)
     got = []
     for chunk in split(data, cuts):
         got += encode_items(parser.feed(chunk))
@@ -93,10 +94,12 @@ def test_parse_writes_the_same_bytes_in_any_chunking(data, cuts):
 
 
 def test_block_event_shape():
-    parser = EventStreamParser()
-    (item,) = parser.feed(b"event: delta\r\ndata: {\"a\":1}\r\n\r\n")
+    data = b"event: delta\r\ndata: {\"a\":1}\r\n\r\n"
+    (item,) = EventStreamParser().feed(data)
     assert item == Event("delta", b'{"a":1}', "", None, 3)
-    assert b"".join(encode_items([item])) == b'{"event":"delta","data":{"a":1}}\n'
+    (compact,) = EventStreamParser(compact=True).feed(data)
+    assert compact == ("delta", b'{"a":1}', "", 3)
+    assert b"".join(encode_items([item])) == b"".join(encode_items([compact])) == b'{"event":"delta","data":{"a":1}}\n'
 
 
 def test_event_type_cache_is_bounded():
