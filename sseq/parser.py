@@ -307,10 +307,12 @@ class EventStreamParser:
         # The data buffer as the standard counts it: each line and its LF.
         return 0 if self._data is None else len(self._data) + 1
 
-    def _check_size(self, size: int, out: list) -> None:
-        """The one size check: raise when ``size`` is past the limit."""
+    def _check_size(self, size: int, out: list, line: int | None = None) -> None:
+        """The one size check: raise when ``size`` is past the limit, with
+        the items completed so far (``line``: the line being read, if it is
+        not the last one completed)."""
         if size > self.max_event_size:
-            raise EventTooLarge(self.max_event_size, self.line, out)
+            raise EventTooLarge(self.max_event_size, self.line if line is None else line, out)
 
     def _grow_partial(self, piece: bytes, out: list) -> None:
         self._partial.append(piece)
@@ -322,8 +324,7 @@ class EventStreamParser:
             size = self._partial_size - 1
         else:
             size = self._pending_size() + self._partial_size - _PREFIX
-        if size > self.max_event_size:
-            raise EventTooLarge(self.max_event_size, self.line + 1, out)
+        self._check_size(size, out, self.line + 1)
 
     def _finish_partial(self, rest: bytes, out: list) -> None:
         """The line in progress, completed by ``rest``."""
