@@ -117,7 +117,7 @@ def test_recording_totals(name):
 
 
 def test_cli_stream_rows_match_the_table():
-    result = run_sseq("usage", "--by", "stream", "--format", "ndjson", REAL)
+    result = run_sseq("usage", "-q", "--by", "stream", "--format", "ndjson", REAL)
     assert result.returncode == 0, result.stderr
     assert result.stderr == b""
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]

@@ -195,13 +195,15 @@ def test_bad_price_table_is_an_error(tmp_path):
 def test_strict_exits_1_on_missing_usage_or_truncation():
     files = [REAL / "openai-chat-text-usage.sse", REAL / "azure-chat-content-filter-no-usage.sse",
              REAL / "codex-responses-fixture.sse"]
+    said = (f"sseq usage: {files[2]}: the input ended inside an unfinished event block, which was discarded "
+            "(the standard's rule; parse --dispatch-at-eof reads it)\n")
     relaxed = run_sseq("usage", *files)
     assert relaxed.returncode == 0
-    assert relaxed.stderr == b""
+    assert relaxed.stderr == said.encode()
     strict = run_sseq("usage", "--strict", *files)
     assert strict.returncode == 1
     assert orjson.loads(strict.stdout)["totals"]["streams"] == 3  # the report is still printed
-    assert strict.stderr.decode() == (
+    assert strict.stderr.decode() == said + (
         "sseq usage: --strict: 2 stream(s) missing usage or truncated: "
         f"{files[1]} (missing, complete), {files[2]} (missing, truncated)\n")
     ok = run_sseq("usage", "--strict", files[0])
