@@ -29,7 +29,8 @@ from ..markers import is_terminal, maybe_error
 from ..parser import Event, EventStreamParser, EventTooLarge, RetryOnly
 from ..records import Record, record_from_item
 from .clock import RunClock
-from .exchange import close_record, open_record, started_now
+from ..cassette.records import close_record, open_record, started_now
+from ..cassette.request import describe_request
 from .outcome import (
     DONE,
     EOF,
@@ -46,8 +47,8 @@ from .outcome import (
     maybe_read_ending,
     maybe_send_failure,
 )
-from .redact import Scrubber, new_secret_keeping_session, secret_values
-from .request import FetchRequest, check_url, describe_body, headers_to_send
+from ..redact import Scrubber, new_secret_keeping_session, secret_values
+from .request import FetchRequest, check_url, headers_to_send
 from .resume import ResumePoint
 from .retrying import RetryBudget, is_retry_status
 
@@ -116,7 +117,6 @@ class FetchRun:
         self._inband_error: str | None = None
         self._content_type = ""
         self._scrub = Scrubber(secret_values(request.headers, request.url))
-        self._request_info = describe_body(request)
 
     # -- public ---------------------------------------------------------------
 
@@ -283,8 +283,16 @@ class FetchRun:
         t = self._clock.t() if self._opened else 0.0
         self._opened = True
         started = self._resumed_started if resume else self._started
-        return open_record(self.request, response, self._request_info, started, t, self._scrub,
-                           resume, self._resume.last_id)
+        request = self.request
+        sent = response.history[0].request if response.history else response.request  # before any redirect
+        raw = response.raw
+        version = getattr(raw, "version_string", None) or _http_version(getattr(raw, "version", 11))
+        return open_record(
+            url=request.url, method=request.effective_method, status=response.status_code, http_version=version,
+            headers=raw.headers.items(), started=started, t=t, labels=dict(request.labels), scrub=self._scrub,
+            request=describe_request(sent.method, sent.url, sent.headers.items(), _body_bytes(sent.body),
+                                     scrub=self._scrub),
+            final_url=response.url, resume=resume, last_event_id=self._resume.last_id)
 
     def _end(self, reason: str, status: ExitStatus, message: str | None = None) -> Record | None:
         """Set the outcome; the close record when an open was written."""
@@ -423,6 +431,18 @@ def _read_limited(response, idle_timeout: float, limit: int = BODY_LIMIT) -> str
     except Exception:  # a body cut short still says something
         pass
     return b"".join(pieces).decode("utf-8", "replace")
+
+
+def _body_bytes(body) -> bytes | None:
+    """A prepared request's body as the bytes sent (requests keeps a str
+    body as str)."""
+    if body is None or isinstance(body, bytes):
+        return body
+    return body.encode("utf-8") if isinstance(body, str) else None
+
+
+def _http_version(number: int) -> str:
+    return {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(number, "HTTP/1.1")
 
 
 def _content_type(response) -> str:

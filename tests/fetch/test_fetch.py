@@ -130,7 +130,13 @@ def test_open_record_describes_the_exchange(drip_server, tmp_path):
     data = opened["data"]
     assert data["method"] == "POST" and data["status"] == 200 and data["http_version"] == "HTTP/1.1"
     assert data["url"] == drip_server.url("/v1/responses")
-    assert data["request"] == {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "model": "gpt-test"}
+    sent = data["request"]
+    assert {k: sent[k] for k in ("method", "path", "query", "json", "bytes", "sha256", "model")} == {
+        "method": "POST", "path": "/v1/responses", "query": "", "json": {"model": "gpt-test", "stream": True},
+        "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "model": "gpt-test"}
+    assert sent["headers"]["content-type"] == "application/json"
+    assert sent["headers"]["content-length"] == str(len(body))
+    assert data["labels"] == {} and data["host"] == socket.gethostname()
     headers = data["headers"]
     assert headers["x-ratelimit-remaining-tokens"] == "9990"
     assert headers["anthropic-ratelimit-tokens-limit"] == "8000"

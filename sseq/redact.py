@@ -8,17 +8,25 @@ x-auth-token...).  Rate-limit headers are the exception: OpenAI's
 ``anthropic-ratelimit-tokens-limit`` count tokens, they are not tokens, and
 audits want them kept.
 
+JSON request bodies are redacted by key (:func:`redact_json`): a string
+under a key such as ``api_key``, ``apiKey`` or ``access_token``.  Keys are
+judged by their words, not by substrings, so ``author``, ``keywords`` and
+``max_tokens`` stay as they are.  Whoever compares a live request with a
+recorded one (serve, proxy) redacts the live one with the same function.
+
 This module does no I/O and imports nothing heavy, so that any command can
-use it.
+use it (fetch, proxy and serve do).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "is_secret_header", "redact_headers", "redact_url", "secret_values", "Scrubber", "drop_secret_headers",
-           "new_secret_keeping_session"]
+__all__ = ["REDACTED", "is_secret_header", "is_secret_key", "redact_headers", "redact_json", "redact_query",
+           "redact_url", "secret_values", "Scrubber", "drop_secret_headers", "new_secret_keeping_session"]
 
 REDACTED = "[redacted]"
 
@@ -57,6 +65,49 @@ def _is_secret_query(name: str) -> bool:
     return name in _SECRET_QUERY_NAMES or is_secret_header(name)
 
 
+def redact_query(query: str) -> str:
+    """A raw query string with the values of secret parameters (``key``,
+    ``access_token``, ``sig``...) replaced by ``[redacted]``; every other
+    byte kept as it was, so that a recorded query still compares equal."""
+    if not query:
+        return query
+    pieces = query.split("&")
+    for n, piece in enumerate(pieces):
+        name, eq, value = piece.partition("=")
+        if eq and value and _is_secret_query(unquote_plus(name)):
+            pieces[n] = f"{name}={REDACTED}"
+    return "&".join(pieces)
+
+
+_SECRET_KEY_WORDS = frozenset(("key", "apikey", "token", "secret", "auth", "authorization", "password", "passwd",
+                               "passphrase", "credential", "credentials", "cookie", "session", "signature"))
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def is_secret_key(name: str) -> bool:
+    """True when a JSON object key names a credential: one of its words
+    (split at ``_``, ``-``, ``.`` and camelCase) is key, token, secret,
+    auth, password...  (``api_key``, ``apiKey``, ``access_token``,
+    ``x-goog-api-key``; not ``max_tokens``, ``author``, ``keywords``)."""
+    return any(word.lower() in _SECRET_KEY_WORDS for word in _WORD.findall(name))
+
+
+def redact_json(value: Any, scrub: Callable[[str], str] | None = None) -> Any:
+    """A copy of a parsed JSON value with the string values of secret keys
+    replaced by ``[redacted]`` (and, with ``scrub``, known secret values
+    removed from every other string).  The input is left untouched.
+    Raises RecursionError for values nested too deep to walk."""
+    kind = type(value)
+    if kind is dict:
+        return {key: REDACTED if type(item) is str and is_secret_key(key) else redact_json(item, scrub)
+                for key, item in value.items()}
+    if kind is list:
+        return [redact_json(item, scrub) for item in value]
+    if kind is str and scrub is not None:
+        return scrub(value)
+    return value
+
+
 def redact_url(url: str) -> str:
     """A URL safe to record: a password in it and the values of query
     parameters such as ``key=`` (Gemini) or ``access_token=`` redacted."""
@@ -69,12 +120,7 @@ def redact_url(url: str) -> str:
         userinfo, _, host = netloc.rpartition("@")
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:{REDACTED}@{host}" if ":" in userinfo else f"{REDACTED}@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(_is_secret_query(name) for name, _ in pairs):
-            query = urlencode([(n, REDACTED if _is_secret_query(n) else v) for n, v in pairs], safe="[]:/")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, redact_query(parts.query), parts.fragment))
 
 
 def secret_values(headers: Iterable[tuple[str, str | None]], url: str = "") -> list[str]:
