@@ -129,19 +129,22 @@ class Upstream:
             )
         except Exception as exc:  # mapped below; anything else is a bug and propagates
             cause = _innermost(exc)
+            # (urllib3's NewConnectionError is a ConnectTimeoutError: refusals first.)
+            if _is_refused(exc):
+                raise UpstreamFailure(502, NETWORK_ERROR, f"connection refused by {where}") from None
+            if isinstance(cause, NameResolutionError) or isinstance(exc, NameResolutionError):
+                raise UpstreamFailure(502, NETWORK_ERROR, f"cannot resolve host {self.host}") from None
+            if isinstance(exc, SSLError) or isinstance(cause, SSLError):
+                raise UpstreamFailure(502, NETWORK_ERROR, f"TLS error with {where}: {innermost_reason(exc)}") from None
+            if isinstance(exc, NewConnectionError):
+                raise UpstreamFailure(502, NETWORK_ERROR, f"cannot connect to {where}: {innermost_reason(exc)}") from None
             if isinstance(exc, ConnectTimeoutError) or isinstance(cause, ConnectTimeoutError):
                 raise UpstreamFailure(504, NETWORK_ERROR,
                                       f"could not connect to {where} within {timeouts.connect:g} s") from None
             if isinstance(exc, ReadTimeoutError) or isinstance(cause, (ReadTimeoutError, TimeoutError)):
                 reason = MAX_TIME if read < timeouts.idle else IDLE_TIMEOUT
                 raise UpstreamFailure(504, reason, f"{where} sent no answer within {read:g} s") from None
-            if isinstance(cause, NameResolutionError) or isinstance(exc, NameResolutionError):
-                raise UpstreamFailure(502, NETWORK_ERROR, f"cannot resolve host {self.host}") from None
-            if isinstance(exc, SSLError) or isinstance(cause, SSLError):
-                raise UpstreamFailure(502, NETWORK_ERROR, f"TLS error with {where}: {innermost_reason(exc)}") from None
-            if _is_refused(exc):
-                raise UpstreamFailure(502, NETWORK_ERROR, f"connection refused by {where}") from None
-            if isinstance(exc, (NewConnectionError, ProtocolError, OSError, urllib3.exceptions.HTTPError)):
+            if isinstance(exc, (ProtocolError, OSError, urllib3.exceptions.HTTPError)):
                 raise UpstreamFailure(502, NETWORK_ERROR, f"{where}: {innermost_reason(exc)}") from None
             raise
 
