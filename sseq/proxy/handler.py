@@ -192,11 +192,12 @@ class ProxyHandler(BaseHTTPRequestHandler):
         recording = None
         usage = None
         if proxy.wants_records:
-            usage = UsageTap("", proxy.estimator)
             recording = ExchangeRecording(proxy.folder, self.command, self.path, headers, body,
-                                          upstream.url_for(self.path), sink=usage,
-                                          max_event_size=options.max_event_size, write=proxy.folder.path is not None)
-            usage._collector.file = recording.file or f"proxy:{self.path.split('?')[0]}"
+                                          upstream.url_for(self.path), max_event_size=options.max_event_size,
+                                          write=proxy.folder.path is not None)
+            if proxy.wants_usage:
+                usage = UsageTap(recording.file or f"proxy:{self.path.split('?')[0]}", proxy.estimator)
+                recording.sink = usage
             entry.recording = recording.file
             entry.model = recording.request.get("model")
         token = proxy._begin(self.connection)

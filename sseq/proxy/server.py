@@ -122,11 +122,14 @@ class ProxyServer:
         self._thread: threading.Thread | None = None
 
     @property
+    def wants_usage(self) -> bool:
+        """Whether each stream's usage is totalled (for the ledger or the log)."""
+        return self.options.ledger is not None or not self.options.quiet
+
+    @property
     def wants_records(self) -> bool:
-        """Whether answers are parsed (for a recording, the ledger or the log)."""
-        options = self.options
-        return options.record is not None or options.ledger is not None or not options.quiet or \
-            self.on_exchange is not None
+        """Whether answers are parsed (for a recording, or for usage)."""
+        return self.options.record is not None or self.wants_usage
 
     @property
     def failures(self) -> int:

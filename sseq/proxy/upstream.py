@@ -14,6 +14,7 @@ wire (still gzip when the upstream sent gzip), one read at a time, or
 from __future__ import annotations
 
 import queue
+import select
 import socket
 import threading
 import time
@@ -36,6 +37,7 @@ _SET_BY_PROXY = frozenset(("host", "content-length", "expect"))
 # Encodings the recorder can read back; others are not offered upstream.
 READABLE_ENCODINGS = ("gzip", "x-gzip", "deflate", "identity")
 _READ_SIZE = 65536
+_COALESCE = 256 * 1024
 
 
 class UpstreamFailure(Exception):
@@ -260,6 +262,17 @@ def _iter_direct(response, timeouts: Timeouts, started: float, stop: threading.E
             sock.settimeout(timeout)
         try:
             chunk = response.read1(_READ_SIZE, decode_content=False)
+            # A fast upstream: take what has already arrived too, so that a
+            # big stream moves in fewer, larger pieces (never waiting for more).
+            if chunk and len(chunk) < _COALESCE and sock is not None and _ready(sock):
+                pieces, size = [chunk], len(chunk)
+                while size < _COALESCE and _ready(sock):
+                    more = response.read1(_READ_SIZE, decode_content=False)
+                    if not more:
+                        break
+                    pieces.append(more)
+                    size += len(more)
+                chunk = b"".join(pieces)
         except Exception as exc:
             ending = _read_failure(exc, timeout, by_max_time, timeouts.max_time, stop)
             if ending is None:
@@ -270,6 +283,13 @@ def _iter_direct(response, timeouts: Timeouts, started: float, stop: threading.E
                 raise BodyEnded("interrupted", "the proxy was stopped")
             return
         yield chunk
+
+
+def _ready(sock: socket.socket) -> bool:
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
 
 
 _END = object()
