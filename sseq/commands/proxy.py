@@ -99,7 +99,7 @@ def command(url, record, mode, ignore, labels, host, port, jq_body, include_usag
         while not server.stopping.wait(3600):
             pass
     except KeyboardInterrupt:
-        server.stop()
+        server.stop(grace=0)
         if not quiet:
             say(f"stopped after {len(server.log)} requests")
     if server.failures:

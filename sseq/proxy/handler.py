@@ -180,39 +180,48 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self._json_error(400, "bad-request", edit.error)
             return
         body = edit.body
-        if proxy.cassette is not None and proxy.cassette.try_replay(self, body, entry):
-            return
-        if proxy.cassette is not None and not proxy.cassette.forwards:
-            return  # answered by try_replay: a miss in a mode that never forwards
-        stop = proxy.stopping
-        keepalive = options.keepalive
+        # Where the answer comes from: the upstream, or (record modes that
+        # replay) the recording the cassette holds for this request.
+        upstream, target, played = proxy.upstream, self.path, None
+        cassette = proxy.cassette
+        key = None
+        if cassette is not None:
+            key = cassette.key(self.command, self.path, body)
+            found, miss = cassette.find(self.command, self.path, body)
+            if found is not None:
+                upstream, target, played = cassette.player_upstream, found, cassette.last_name(found)
+            elif miss is not None and not cassette.forwards:
+                self._miss(miss)
+                return
+        keepalive = options.keepalive if played is None else None
         headers = forwarded_request_headers(self.headers.items(),
                                             limit_encodings=edit.strip_usage_chunk or keepalive is not None)
-        upstream = proxy.upstream
         recording = None
         usage = None
         if proxy.wants_records:
             recording = ExchangeRecording(proxy.folder, self.command, self.path, headers, body,
-                                          upstream.url_for(self.path), max_event_size=options.max_event_size,
-                                          write=proxy.folder.path is not None)
+                                          upstream.url_for(target), max_event_size=options.max_event_size,
+                                          write=proxy.folder.path is not None and played is None, key=key)
             if proxy.wants_usage:
-                usage = UsageTap(recording.file or f"proxy:{self.path.split('?')[0]}", proxy.estimator)
+                usage = UsageTap(recording.file or played or f"proxy:{self.path.split('?')[0]}", proxy.estimator)
                 recording.sink = usage
-            entry.recording = recording.file
             entry.model = recording.request.get("model")
         token = proxy._begin(self.connection)
         try:
-            self._forward(upstream, headers, body, recording, usage, edit.strip_usage_chunk, stop)
+            self._forward(upstream, target, headers, body, recording, usage, edit.strip_usage_chunk, keepalive)
         finally:
             proxy._end(token)
+            entry.recording = played or (recording.file if recording is not None else None)
+            if played is not None and entry.outcome == EOF:
+                entry.outcome = "replayed"
 
-    def _forward(self, upstream, headers, body, recording, usage, strip_usage_chunk, stop) -> None:
+    def _forward(self, upstream, target, headers, body, recording, usage, strip_usage_chunk, keepalive) -> None:
         proxy = self.server.proxy
         entry = self._entry
         if recording is not None:
             recording.mark_sent()
         try:
-            response = upstream.send(self.command, self.path, headers, body)
+            response = upstream.send(self.command, target, headers, body)
         except UpstreamFailure as failure:
             if recording is not None:
                 recording.failed(failure.reason, failure.message)
@@ -221,13 +230,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return
         token = proxy._watch_upstream(response)
         try:
-            self._answer(response, recording, usage, strip_usage_chunk, stop)
+            self._answer(response, recording, usage, strip_usage_chunk, keepalive)
         finally:
             proxy._unwatch_upstream(token)
-            if recording is not None and recording.file is None:
-                entry.recording = None
 
-    def _answer(self, response, recording, usage, strip_usage_chunk, stop) -> None:
+    def _answer(self, response, recording, usage, strip_usage_chunk, keepalive) -> None:
         proxy = self.server.proxy
         options = proxy.options
         entry = self._entry
@@ -260,8 +267,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = ClientStream(self.connection, chunked)
-        keepalive = options.keepalive if is_stream and status < 400 else None
-        body = iter_body(response, proxy.upstream.timeouts, self._arrived, keepalive, stop)
+        if not is_stream or status >= 400:
+            keepalive = None
+        body = iter_body(response, proxy.upstream.timeouts, self._arrived, keepalive, proxy.stopping)
         tap = recording.feed if recording is not None else _ignore
         ending = relay(body, client, tap, UsageChunkFilter() if strip_usage_chunk and is_stream else None)
         if ending.reason == EOF:
@@ -293,6 +301,30 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 entry.output_tokens = row.output_tokens
 
     # -- answers of the proxy's own
+
+    def _miss(self, miss) -> None:
+        """No recording answers this request, in a mode that never forwards:
+        serve's miss answer (404, JSON with the nearest recording and the
+        difference), and the same on stderr."""
+        from .cassette_modes import miss_answer
+
+        status, data = miss_answer(miss)
+        entry = self._entry
+        entry.status = status
+        entry.outcome = "no-recording"
+        entry.message = miss.message.splitlines()[0]
+        self.server.proxy._report(miss.message)
+        try:
+            self.send_response_only(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            self.wfile.flush()
+        except OSError:
+            pass
 
     def _json_error(self, status: int, reason: str, message: str) -> None:
         """An error the proxy answers itself, as a JSON body an SDK will

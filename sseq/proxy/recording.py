@@ -67,12 +67,15 @@ class RecordingFolder:
         if path is not None:
             os.makedirs(path, exist_ok=True)
 
-    def next_sequence(self, method: str, path: str, query: str, body: bytes | None) -> tuple[int, str]:
-        """The sequence of this request among identical ones, and its file name."""
-        stem = recording_name(method, path, query, body, 0)
+    def next_sequence(self, method: str, path: str, query: str, body: bytes | None,
+                      key: object = None) -> tuple[int, str]:
+        """The sequence of this request among identical ones, and its file
+        name.  ``key``: what identical requests share, when a cassette
+        matcher says (else the same method, path, query and body bytes)."""
+        counted = key if key is not None else recording_name(method, path, query, body, 0)
         with self._lock:
-            sequence = self._counts.get(stem, 0)
-            self._counts[stem] = sequence + 1
+            sequence = self._counts.get(counted, 0)
+            self._counts[counted] = sequence + 1
         return sequence, recording_name(method, path, query, body, sequence)
 
     def failed(self, name: str, exc: OSError) -> None:
@@ -164,9 +167,9 @@ class ExchangeRecording:
 
     def __init__(self, folder: RecordingFolder, method: str, target: str, headers: list[tuple[str, str]],
                  body: bytes | None, upstream_url: str, sink: Callable[[Record], None] | None = None,
-                 max_event_size: int = DEFAULT_MAX_EVENT_SIZE, write: bool = True):
+                 max_event_size: int = DEFAULT_MAX_EVENT_SIZE, write: bool = True, key: object = None):
         path, _, query = target.partition("?")
-        self.sequence, self.name = folder.next_sequence(method, path, query, body)
+        self.sequence, self.name = folder.next_sequence(method, path, query, body, key)
         self.folder = folder
         self.writer = _Writer(folder, self.name) if write and folder.path is not None else None
         self.method = method

@@ -108,7 +108,7 @@ class ProxyServer:
             self.estimator = Estimator()
         self.cassette = None
         if options.mode != "all":
-            from .cassette_modes import CassetteModes
+            from .cassette_modes import CassetteModes  # serve's cassette, loaded only for these modes
 
             self.cassette = CassetteModes(options.record, options.mode, options.ignore, self)
         self._ledger: LedgerWriter | None = None
@@ -152,20 +152,30 @@ class ProxyServer:
             return self
         if self.options.ledger is not None and self._ledger is None:
             self._ledger = LedgerWriter(self.options.ledger, self._report)
+        if self.cassette is not None:
+            self.cassette.start(self.upstream.timeouts)
         self._httpd = ProxyHTTPServer((self.host, self.port), self)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="sseq-proxy", daemon=True)
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop accepting and end every exchange in progress (its recording
-        closed as ``interrupted``); wait up to ``timeout`` seconds for them."""
+    def stop(self, timeout: float = 10.0, grace: float = 2.0) -> None:
+        """Stop accepting; give the exchanges in progress ``grace`` seconds
+        to end by themselves (a client that read to the end leaves before
+        the upstream's last bytes are in), then end them (their recordings
+        closed as ``interrupted``) and wait up to ``timeout`` seconds."""
         if self._httpd is None:
             return
-        self.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._exchanges:
+                    break
+            time.sleep(0.01)
+        self.stopping.set()
         with self._lock:
             upstreams = list(self._upstreams.values())
         for response in upstreams:
@@ -191,6 +201,8 @@ class ProxyServer:
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+        if self.cassette is not None:
+            self.cassette.stop()
         self.upstream.close()
         self._httpd = None
 
@@ -250,6 +262,13 @@ class ProxyServer:
         self.log.append(entry)
         if self.on_exchange is not None:
             self.on_exchange(entry)
+
+    def _warn(self, text: str) -> None:
+        """A message that is not a failure (an unreadable cassette file)."""
+        if self.on_error is not None:
+            self.on_error(text)
+        else:
+            print(f"sseq proxy: {text}", file=sys.stderr)
 
     def _report(self, text: str) -> None:
         with self._lock:
