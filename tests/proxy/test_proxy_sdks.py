@@ -1,4 +1,5 @@
-"""The official SDKs (openai, anthropic, google-genai; default options)
+"""The official SDKs (openai, anthropic, google-genai, the openai npm
+package; default options)
 streaming through `sseq proxy` to a local upstream: each gets the same
 text, tool calls and usage as going direct, and again when the proxy's
 recording is served back by `sseq serve`.
@@ -9,15 +10,19 @@ events."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import re
+import subprocess
+from pathlib import Path
 
 import anthropic
 import openai
 import pytest
 from google import genai
 from google.genai import types
-from helpers import REAL
+from helpers import REAL, ROOT
 from helpers.http_servers import DripServer
 from helpers.proxying import wait_for_recordings
 
@@ -90,14 +95,14 @@ IDS = [name.removesuffix(".sse") for _, name in CASES]
 def served_back(folder, client):
     """What the SDK gets from `sseq serve` of the proxy's one recording."""
     (name,) = wait_for_recordings(folder, 1)
-    with ReplayServer(str(folder / name), ids=False) as replay:
+    with ReplayServer(str(folder / name)) as replay:
         return client(replay.url)
 
 
 @pytest.mark.parametrize(("client", "name"), CASES, ids=IDS)
 def test_an_sdk_through_the_proxy_to_sseq_serve_gets_what_it_gets_direct_and_again_from_the_recording(
         client, name, tmp_path):
-    with ReplayServer(str(REAL / name), ids=False) as upstream:
+    with ReplayServer(str(REAL / name)) as upstream:
         direct = client(upstream.url)
         with ProxyServer(upstream.url, record=str(tmp_path)) as proxy:
             proxied = client(proxy.url)
@@ -148,3 +153,27 @@ def test_an_sdk_through_the_proxy_to_a_dripping_upstream_gets_what_it_gets_direc
     assert seen.headers.get("authorization", seen.headers.get("x-api-key", seen.headers.get("x-goog-api-key"))) in (
         KEY, f"Bearer {KEY}")
     assert served_back(tmp_path, client) == direct
+
+
+NODE_SCRIPT = Path(__file__).with_name("openai_node_stream.mjs")
+OPENAI_NPM = ROOT / "tests" / "helpers" / "node" / "node_modules" / "openai" / "index.mjs"
+
+
+def openai_node(base_url: str):
+    """The openai npm package (tests/helpers/node, installed by make)."""
+    done = subprocess.run(["node", str(NODE_SCRIPT)], capture_output=True, timeout=60,
+                          env={**os.environ, "BASE_URL": base_url + "/v1", "OPENAI_MODULE": str(OPENAI_NPM)})
+    assert done.returncode == 0, done.stderr.decode()
+    got = json.loads(done.stdout)
+    return got["text"], got["calls"], got["usage"]
+
+
+@pytest.mark.parametrize("name", ["openai-chat-tool-calls-usage.sse", "openai-chat-text-usage.sse"])
+def test_the_openai_npm_package_through_the_proxy_gets_what_it_gets_direct(name, tmp_path):
+    with ReplayServer(str(REAL / name)) as upstream:
+        direct = openai_node(upstream.url)
+        with ProxyServer(upstream.url, record=str(tmp_path)) as proxy:
+            proxied = openai_node(proxy.url)
+    assert direct[2] and (direct[0] or direct[1])
+    assert proxied == direct
+    assert served_back(tmp_path, openai_node) == direct
