@@ -206,7 +206,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 usage = UsageTap(recording.file or played or f"proxy:{self.path.split('?')[0]}", proxy.estimator)
                 recording.sink = usage
             entry.model = recording.request.get("model")
-        token = proxy._begin(self.connection)
+        token = proxy._begin(recording)
         try:
             self._forward(upstream, target, headers, body, recording, usage, edit.strip_usage_chunk, keepalive)
         finally:

@@ -191,6 +191,9 @@ class ExchangeRecording:
         self._body: list[bytes] = []
         self._body_size = 0
         self._problem: str | None = None
+        # The handler's thread writes; stopping the proxy may close a
+        # recording still waiting for its answer from another thread.
+        self._lock = threading.RLock()
 
     @property
     def file(self) -> str | None:
@@ -208,6 +211,11 @@ class ExchangeRecording:
 
     def answered(self, status: int, http_version: str, headers: list[tuple[str, str]]) -> None:
         """The upstream's status and headers arrived."""
+        with self._lock:
+            if not self._closed:
+                self._answered(status, http_version, headers)
+
+    def _answered(self, status: int, http_version: str, headers: list[tuple[str, str]]) -> None:
         self.status = status
         content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
         self.stream = content_type.split(";")[0].strip().lower() == "text/event-stream" and status < 400
@@ -229,6 +237,11 @@ class ExchangeRecording:
 
     def feed(self, data: bytes) -> None:
         """Body bytes as they came off the wire."""
+        with self._lock:
+            if not self._closed:
+                self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
         self.bytes += len(data)
         if self._problem is not None or self._decoder is None:
             return
@@ -264,6 +277,10 @@ class ExchangeRecording:
 
     def close(self, reason: str, message: str | None, client_left: float | None = None) -> None:
         """The exchange ended: ``reason`` as sseq.close words it."""
+        with self._lock:
+            self._close(reason, message, client_left)
+
+    def _close(self, reason: str, message: str | None, client_left: float | None = None) -> None:
         if self._closed:
             return
         self._closed = True
@@ -284,9 +301,23 @@ class ExchangeRecording:
 
     def failed(self, reason: str, message: str) -> None:
         """No answer came (refused, DNS, TLS, timeout): the recording says why."""
-        if not self._opened:
-            self._open(None, "", [])
-        self.close(reason, message)
+        with self._lock:
+            if self._closed:
+                return
+            if not self._opened:
+                self._open(None, "", [])
+            self._close(reason, message)
+
+    def interrupt_if_waiting(self) -> bool:
+        """The proxy stops while the upstream has not answered yet: the
+        recording is closed as interrupted, and True (a relay in progress
+        ends by itself, and closes its recording the same way)."""
+        with self._lock:
+            if not self._opened and not self._closed:
+                self._open(None, "", [])
+                self._close("interrupted", "the proxy was stopped before the upstream answered")
+                return True
+            return False
 
     def _emit(self, records: list[Record]) -> None:
         for record in records:

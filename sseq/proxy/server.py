@@ -114,7 +114,7 @@ class ProxyServer:
         self._ledger: LedgerWriter | None = None
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
-        self._exchanges: dict[int, socket.socket] = {}
+        self._exchanges: dict[int, object] = {}  # token -> its ExchangeRecording (or None)
         self._upstreams: dict[int, object] = {}
         self._next_token = 0
         self._errors = 0
@@ -178,6 +178,10 @@ class ProxyServer:
         self.stopping.set()
         with self._lock:
             upstreams = list(self._upstreams.values())
+            exchanges = [(token, r) for token, r in self._exchanges.items() if r is not None]
+        for token, recording in exchanges:
+            if recording.interrupt_if_waiting():
+                self._end(token)  # its thread may wait for the upstream a while yet: nothing is left to save
         for response in upstreams:
             sock = upstream_socket(response)
             if sock is not None:
@@ -188,7 +192,7 @@ class ProxyServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if not self._exchanges and not self._connections:
+                if not self._exchanges:
                     break
             time.sleep(0.02)
         with self._lock:
@@ -227,11 +231,11 @@ class ProxyServer:
             else:
                 self._connections.discard(conn)
 
-    def _begin(self, conn: socket.socket) -> int:
+    def _begin(self, recording) -> int:
         with self._lock:
             self._next_token += 1
             token = self._next_token
-            self._exchanges[token] = conn
+            self._exchanges[token] = recording
         return token
 
     def _end(self, token: int) -> None:

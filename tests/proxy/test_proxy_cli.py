@@ -121,3 +121,25 @@ def test_a_stream_through_the_process_is_not_held_back(upstream):
         waited = time.monotonic() - started
         conn.close()
     assert b"piece 0" in first and waited < 1
+
+
+def test_a_signal_while_the_upstream_has_not_answered_still_closes_the_recording(tmp_path):
+    with DripServer() as slow:
+        @slow.route("/v1/responses")
+        def never(x):
+            x.stall(30)
+
+        with proxying(slow.url(), "--record", tmp_path) as proxy:
+            host, port = proxy.url.removeprefix("http://").split(":")
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            conn.request("POST", "/v1/responses", body=b'{"model": "m"}')
+            deadline = time.monotonic() + 10
+            while not slow.log and time.monotonic() < deadline:
+                time.sleep(0.01)
+            status = proxy.stop(signal.SIGTERM)
+            conn.close()
+    assert status == 130
+    (records,) = recordings(tmp_path).values()
+    assert [r["event"] for r in records] == ["sseq.open", "sseq.close"]
+    assert records[0]["data"]["status"] is None and records[0]["data"]["request"]["json"] == {"model": "m"}
+    assert records[1]["data"]["reason"] == "interrupted"
