@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from ..fetch.outcome import EOF, HTTP_ERROR
-from ..serve.request_limits import BadBody, BodyTooLarge, BoundedReader, HeadersTooLarge, body_length
+from ..serve.request_limits import BadBody, BodyTooLarge, BoundedReader, HeadersTooLarge, body_length, read_body
 from .accounting import Proxied, UsageTap
 from .gateway import UsageChunkFilter
 from .recording import ExchangeRecording
@@ -36,53 +36,7 @@ if TYPE_CHECKING:
     from .server import ProxyServer
 
 _CLIENT_GONE_ERRNOS = (errno.EBADF, errno.ENOTCONN, errno.EPIPE, errno.ECONNRESET)
-_CHUNK_SIZE_LINE = 1026
-_TRAILER_BUDGET = 8192
 _NO_BODY_STATUSES = (204, 304)
-
-
-def read_body(rfile, headers, max_body: int) -> bytes | None:
-    """The request body (None when there is none), Content-Length or
-    chunked, never more than ``max_body`` bytes.  Raises BodyTooLarge,
-    BadBody, or ConnectionResetError when the client stops sending."""
-    length = body_length(headers, max_body)
-    if length == 0:
-        return None
-    if length > 0:
-        return _read_exactly(rfile, length)
-    pieces: list[bytes] = []
-    total = 0
-    while True:
-        line = rfile.readline(_CHUNK_SIZE_LINE)
-        if not line.endswith(b"\n"):
-            raise BadBody("bad chunked request body")
-        try:
-            size = int(line.split(b";")[0].strip(), 16)
-        except ValueError:
-            raise BadBody("bad chunked request body") from None
-        total += size
-        if total > max_body:
-            raise BodyTooLarge
-        if size == 0:
-            break
-        pieces.append(_read_exactly(rfile, size))
-        if _read_exactly(rfile, 2) != b"\r\n":
-            raise BadBody("bad chunked request body")
-    budget = _TRAILER_BUDGET
-    while True:
-        line = rfile.readline(budget + 1)
-        budget -= len(line)
-        if budget < 0 or not line.endswith(b"\n"):
-            raise BadBody("bad chunked request trailer")
-        if line in (b"\r\n", b"\n"):
-            return b"".join(pieces)
-
-
-def _read_exactly(rfile, length: int) -> bytes:
-    data = rfile.read(length)
-    if len(data) < length:
-        raise ConnectionResetError
-    return data
 
 
 class ProxyHandler(BaseHTTPRequestHandler):
@@ -175,6 +129,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
         except BadBody as exc:
             self._refuse(HTTPStatus.BAD_REQUEST, str(exc))
             return
+        if not body and "Content-Length" not in self.headers and "Transfer-Encoding" not in self.headers:
+            body = None  # no body at all, not an empty one
         edit = proxy.edits.edit(self.path, body)
         if edit.error is not None:
             self._json_error(400, "bad-request", edit.error)
@@ -236,7 +192,6 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
     def _answer(self, response, recording, usage, strip_usage_chunk, keepalive) -> None:
         proxy = self.server.proxy
-        options = proxy.options
         entry = self._entry
         status = response.status
         entry.status = status
@@ -251,8 +206,6 @@ class ProxyHandler(BaseHTTPRequestHandler):
         for name, value in forwarded_response_headers(upstream_headers):
             if has_body and name.lower() == "content-length":
                 continue  # the body is framed by this hop (chunked, or the close)
-            if strip_usage_chunk and name.lower() == "content-length":
-                continue
             self.send_header(name, value)
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
@@ -314,17 +267,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         entry.outcome = "no-recording"
         entry.message = miss.message.splitlines()[0]
         self.server.proxy._report(miss.message)
-        try:
-            self.send_response_only(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-            self.wfile.flush()
-        except OSError:
-            pass
+        self._whole_answer(status, data)
 
     def _json_error(self, status: int, reason: str, message: str) -> None:
         """An error the proxy answers itself, as a JSON body an SDK will
@@ -332,10 +275,12 @@ class ProxyHandler(BaseHTTPRequestHandler):
         entry = self._entry
         entry.status = status
         entry.message = message
-        if entry.outcome == "refused" and status < 500:
-            entry.outcome = "refused"
         data = orjson.dumps({"error": {"message": f"sseq proxy: {message}", "type": "sseq_proxy_error",
                                        "code": reason}})
+        self._whole_answer(status, data)
+
+    def _whole_answer(self, status: int, data: bytes) -> None:
+        """A JSON answer of the proxy's own, sent whole."""
         try:
             self.send_response_only(status)
             self.send_header("Content-Type", "application/json")

@@ -12,7 +12,6 @@ body is cut without its final chunk, as a real upstream cut would look.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -95,7 +94,7 @@ class _Boundary:
 
 
 def relay(body: Iterable[object], client: ClientStream, tap: Callable[[bytes], None],
-          usage_filter: UsageChunkFilter | None = None, stop: threading.Event | None = None) -> RelayEnd:
+          usage_filter: UsageChunkFilter | None = None) -> RelayEnd:
     """Copy ``body`` (upstream reads, or SILENCE when a keep-alive is due)
     to ``client``, handing every read to ``tap`` after the client has it.
     The client's body is ended properly only when the upstream's was."""

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from helpers.http_servers import DripServer, event
-from helpers.proxying import only_recording, recordings, wait_for_recordings
+from helpers.proxying import recordings, wait_for_recordings
 
 from sseq.proxy.server import ProxyServer
 from sseq.usage.streams import iter_file_usages
