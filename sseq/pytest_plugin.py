@@ -1,44 +1,80 @@
 """The ``sseq_server`` pytest fixture (registered as a ``pytest11`` plugin).
 
-In another project's test suite::
+Cassette mode: a test names its cassette folder (recordings made by
+``sseq fetch`` or ``sseq proxy --record``), and every SDK it creates talks
+to sseq's replay of it::
 
-    def test_chat_client(sseq_server):
-        url = sseq_server("tests/fixtures/chat.ndjson")
-        client = openai.OpenAI(base_url=url + "/v1", api_key="test")
+    @pytest.mark.sseq_cassette("cassettes/weather", ignore=[".user"])
+    def test_agent(sseq_server):
+        client = openai.OpenAI()          # OPENAI_BASE_URL points at the replay
+        ...
 
-``sseq_server(recording, **options)`` starts a :class:`sseq.serve.server.ReplayServer`
-on 127.0.0.1 and a free port, and returns its URL (no trailing slash); every
-server started in a test is stopped when the test ends.  ``recording`` is a
-path (relative paths are tried from the current directory, then from the
-rootdir), or pass ``routes={"/v1/responses": "resp.ndjson", ...}``.  Options
-are those of :class:`sseq.serve.server.ReplayOptions`: ``speed``, ``keepalive``,
-``ids``, ``rechunk``, ``seed``, ``drop_after``, ``error_after``,
-``cors_origins``.  The server object itself is ``sseq_server.last``, for its
-``log`` of requests.
+or, from inside the test, ``url = sseq_server.cassette("cassettes/weather")``.
+For that test the fixture sets ``OPENAI_BASE_URL`` (``URL/v1``),
+``ANTHROPIC_BASE_URL`` and ``GOOGLE_GEMINI_BASE_URL`` (``URL``), and, when
+they are not set, ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY`` and
+``GEMINI_API_KEY`` to a placeholder (the SDKs refuse to start without one;
+the replay never sees a real key).  They are restored when the test ends.
+A request that no recording matched makes the test fail, with the diff
+against the nearest recording.  The marker's keywords: ``ignore`` (jq
+paths), ``match`` (``"request"`` or ``"path"``), ``allow_playback_repeats``
+and the replay options below.
 
-Importing this module costs nothing: sseq's server is imported on first use.
+Single recordings: ``sseq_server(recording, **options)`` starts a
+:class:`sseq.serve.server.ReplayServer` on 127.0.0.1 and a free port, and
+returns its URL (no trailing slash), or pass ``routes={"/v1/responses":
+"resp.ndjson", ...}``.  Options are those of
+:class:`sseq.serve.server.ReplayOptions`: ``speed``, ``keepalive``, ``ids``,
+``rechunk``, ``seed``, ``drop_after``, ``error_after``, ``cors_origins``.
+
+Relative paths are tried from the current directory, then the rootdir, then
+the test file's folder.  Every server started in a test is stopped when the
+test ends; the last one is ``sseq_server.last``, for its ``log`` of
+requests.  Importing this module costs nothing: sseq's server is imported on
+first use.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 
 import pytest
+
+# Replay only, for now.  Record modes (none, once, new, all) are chosen here
+# when the proxy can record: `new` records what a cassette does not match.
+RECORD_MODE = "none"
+_KEY_PLACEHOLDER = "sseq-replay-no-key"
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "sseq_cassette(folder, **options): serve this cassette folder to the test's SDKs (sseq_server)")
+
+
+def _warn(text: str) -> None:
+    # A file of the cassette that is not served, or a handler failure.
+    warnings.warn(f"sseq serve: {text}", stacklevel=2)
 
 
 class _Starter:
     """The callable the fixture returns."""
 
-    def __init__(self, rootpath) -> None:
-        self._rootpath = rootpath
+    def __init__(self, roots) -> None:
+        self._roots = [str(r) for r in roots]
         self.servers: list = []
+        self.cassettes: list = []
         self.last = None
+        self._saved_env: dict[str, str | None] = {}
 
     def _resolve(self, path):
         if os.path.isabs(path) or os.path.exists(path):
             return path
-        candidate = os.path.join(str(self._rootpath), os.fspath(path))
-        return candidate if os.path.exists(candidate) else path
+        for root in self._roots:
+            candidate = os.path.join(root, os.fspath(path))
+            if os.path.exists(candidate):
+                return candidate
+        return path
 
     def __call__(self, recording=None, *, routes=None, host: str = "127.0.0.1", **options) -> str:
         from sseq.serve.server import ReplayServer
@@ -57,14 +93,63 @@ class _Starter:
         self.last = server
         return server.url
 
+    def cassette(self, folder, *, host: str = "127.0.0.1", **options) -> str:
+        """Serve a cassette folder, point the SDKs' base-URL variables at
+        it for this test, and return its URL."""
+        from sseq.serve.server import ReplayServer
+
+        path = self._resolve(folder)
+        if not os.path.isdir(path):
+            raise pytest.UsageError(f"sseq_cassette: {folder} is not a folder of recordings")
+        server = ReplayServer(path, host, 0, on_error=_warn, **options).start()
+        self.servers.append(server)
+        self.cassettes.append(server)
+        self.last = server
+        self._set_env({"OPENAI_BASE_URL": server.url + "/v1", "ANTHROPIC_BASE_URL": server.url,
+                       "GOOGLE_GEMINI_BASE_URL": server.url})
+        for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+            if not os.environ.get(name):
+                self._set_env({name: _KEY_PLACEHOLDER})
+        if not os.environ.get("GEMINI_API_KEY") and not os.environ.get("GOOGLE_API_KEY"):
+            self._set_env({"GEMINI_API_KEY": _KEY_PLACEHOLDER})
+        return server.url
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def unmatched(self) -> list[str]:
+        """The message of every request no cassette recording matched."""
+        return [f"{s.method} {s.path}: {s.miss}" for server in self.cassettes for s in server.misses]
+
     def stop_all(self) -> None:
         while self.servers:
             self.servers.pop().stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
 
 
 @pytest.fixture
 def sseq_server(request):
-    """Start sseq replay servers: ``url = sseq_server("chat.ndjson")``."""
-    starter = _Starter(request.config.rootpath)
-    yield starter
-    starter.stop_all()
+    """Start sseq replay servers: ``url = sseq_server("chat.ndjson")``, or
+    ``@pytest.mark.sseq_cassette("folder")`` to serve a cassette."""
+    starter = _Starter([request.config.rootpath, request.path.parent])
+    marker = request.node.get_closest_marker("sseq_cassette")
+    try:
+        if marker is not None:
+            if len(marker.args) != 1:
+                raise pytest.UsageError("sseq_cassette: give one cassette folder, e.g. sseq_cassette('cassettes/x')")
+            starter.cassette(marker.args[0], **marker.kwargs)
+        yield starter
+    finally:
+        # Stopping waits for the last answers, so every miss is logged.
+        starter.stop_all()
+    unmatched = starter.unmatched()
+    if unmatched:
+        pytest.fail("sseq cassette: {} request(s) matched no recording:\n{}".format(
+            len(unmatched), "\n".join(unmatched)), pytrace=False)

@@ -108,8 +108,9 @@ def _check_sequences(key: RequestKey, recordings: Sequence[Recording]) -> None:
         if sequence is None:
             continue
         if sequence in seen:
-            raise BadInput(f"{seen[sequence].name} and {recording.name} both answer {key.describe()} "
-                           f"as its sequence {sequence}; remove one, or renumber request.sequence")
+            raise BadInput(seen[sequence].name, None,
+                           f"it and {recording.name} both answer {key.describe()} as its sequence {sequence}; "
+                           "remove one, or renumber request.sequence")
         seen[sequence] = recording
 
 
@@ -147,5 +148,5 @@ def load_cassette(paths: Sequence[str], *, ids: bool = False, matcher: Matcher |
                 continue
             recordings.append(recording)
     if not recordings:
-        raise BadInput(f"{', '.join(paths)}: no recording to serve")
+        raise BadInput(", ".join(paths), None, "no recording to serve")
     return Cassette(recordings, matcher, repeats)

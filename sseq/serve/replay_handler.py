@@ -258,7 +258,6 @@ class ReplayHandler(BaseHTTPRequestHandler):
         self._head(recording.status, list(STREAM_HEADERS if recording.headers is None else recording.headers))
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.flush()
         if self.command == "HEAD":
