@@ -28,6 +28,7 @@ from ..errors import ExitStatus
 from ..markers import is_terminal, maybe_error
 from ..parser import Event, EventStreamParser, EventTooLarge, RetryOnly
 from ..records import Record, record_from_item
+from .body import BodyCutShort, BodyDecodeError, BodyReader
 from .clock import RunClock
 from ..cassette.records import close_record, open_record, started_now
 from ..cassette.request import describe_request
@@ -116,6 +117,7 @@ class FetchRun:
         self._error_body: str | None = None
         self._inband_error: str | None = None
         self._content_type = ""
+        self._unfinished_block = False  # the last connection ended inside a block
         self._scrub = Scrubber(secret_values(request.headers, request.url))
 
     # -- public ---------------------------------------------------------------
@@ -232,6 +234,9 @@ class FetchRun:
         """Wait ``delay`` seconds before another attempt, saying why, when
         --retry and --max-time leave room for one; False when they do not."""
         if not budget.allows(delay, self._clock.remaining()):
+            if budget.spent_in_all:
+                self.notify(f"not trying again: {budget.total} tries in all, the most --retry {budget.retries} allows "
+                            f"({budget.total_limit})")
             return False
         count = budget.spend()
         self._release()
@@ -300,7 +305,8 @@ class FetchRun:
         if not self._opened or self._closed:
             return None
         self._closed = True
-        return close_record(reason, message, self.events, self.bytes, self._status, self._error_body, self._clock.t())
+        return close_record(reason, message, self.events, self.bytes, self._status, self._error_body, self._clock.t(),
+                            unfinished_block=self._unfinished_block)
 
     def _close(self, reason: str, status: ExitStatus, message: str | None = None) -> Record:
         record = self._end(reason, status, message)
@@ -330,8 +336,10 @@ class FetchRun:
         (reason, message) saying how it ended."""
         request = self.request
         raw = response.raw
+        body = BodyReader(raw, response.headers)
         parser = EventStreamParser(request.max_event_size, self._resume.last_id)
         self._resume.connect(resume)
+        self._unfinished_block = False
         connection = getattr(raw, "connection", None)
         sock = getattr(connection, "sock", None)
         while True:
@@ -341,13 +349,21 @@ class FetchRun:
             if sock is not None:
                 sock.settimeout(timeout)
             try:
-                chunk = raw.read1(decode_content=True)
+                chunk = body.read1()
+            except (BodyCutShort, BodyDecodeError) as exc:
+                self._unfinished_block = _inside_block(parser)
+                what = "the connection broke" if isinstance(exc, BodyCutShort) else "the body could not be read"
+                return NETWORK_ERROR, f"{what} after {self.events} event(s): {exc}"
             except Exception as exc:
+                self._unfinished_block = _inside_block(parser)
                 ending = maybe_read_ending(exc, self.events, timeout, by_max_time, request.max_time, self._scrub)
                 if ending is None:
                     raise
                 return ending
             if not chunk:
+                self._unfinished_block = _inside_block(parser)
+                if self._unfinished_block:
+                    self.notify("the stream ended inside an unfinished block, which is discarded (the standard's rule)")
                 items = parser.end()
                 ended = True
             else:
@@ -431,6 +447,15 @@ def _read_limited(response, idle_timeout: float, limit: int = BODY_LIMIT) -> str
     except Exception:  # a body cut short still says something
         pass
     return b"".join(pieces).decode("utf-8", "replace")
+
+
+def _inside_block(parser: EventStreamParser) -> bool:
+    """True when the input so far ended inside a block the standard
+    discards: data lines not yet dispatched by a blank line, or a line
+    without its end (a trailing comment aside).  Reads the parser's state
+    until the parser says it itself."""
+    partial = parser._partial
+    return bool(parser._data) or bool(partial and partial[0][:1] != b":")
 
 
 def _body_bytes(body) -> bytes | None:
