@@ -40,6 +40,7 @@ from .outcome import (
     MAX_TIME,
     NETWORK_ERROR,
     Failure,
+    broken_body_reason,
     Outcome,
     finished_stream_verdict,
     http_error_message,
@@ -55,7 +56,7 @@ from .retrying import RetryBudget, is_retry_status
 
 __all__ = ["FetchRequest", "FetchRun", "Outcome", "check_url", "fetch", "iter_fetch", "BODY_LIMIT"]
 
-BODY_LIMIT = 64 * 1024  # the most of an error body kept in sseq.close
+BODY_LIMIT = 64 * 1024  # the most of an error body kept in sseq.close (a 2xx JSON answer: --max-event-size)
 
 # How a connection's stream ended, besides the close reasons.
 _TOO_LARGE = "too-large"  # an event over --max-event-size
@@ -320,12 +321,21 @@ class FetchRun:
         return self._close(reason, status, self._scrub(message) if message else None)
 
     def _http_error(self, response) -> Record:
-        self._error_body = self._scrub(_read_limited(response, self.request.idle_timeout))
+        body, problem = _read_body(response, self.request.idle_timeout, BODY_LIMIT)
+        self._error_body = self._scrub(body)
         message = http_error_message(response.status_code, response.reason, self._error_body)
+        if problem is not None and not problem.startswith("the body is larger"):
+            message += f" (the body is incomplete: {self._scrub(problem)})"
         return self._close(HTTP_ERROR, ExitStatus.HTTP_ERROR, message)
 
     def _json_answer(self, response) -> Record:
-        self._error_body = self._scrub(_read_limited(response, self.request.idle_timeout))
+        """A non-stream answer, kept whole (up to --max-event-size): a
+        recording replays it as it came."""
+        body, problem = _read_body(response, self.request.idle_timeout, self.request.max_event_size)
+        self._error_body = self._scrub(body)
+        if problem is not None:
+            status = ExitStatus.BAD_INPUT if problem.startswith("the body is larger") else ExitStatus.NETWORK_ERROR
+            return self._close(NETWORK_ERROR, status, f"the JSON answer could not be read whole: {self._scrub(problem)}")
         content_type = response.headers.get("content-type", "application/json").split(";")[0]
         return self._close(EOF, ExitStatus.BAD_INPUT, json_answer_message(content_type, self._error_body))
 
@@ -428,25 +438,34 @@ class FetchRun:
 # -- responses ----------------------------------------------------------------------------
 
 
-def _read_limited(response, idle_timeout: float, limit: int = BODY_LIMIT) -> str:
-    """Up to ``limit`` bytes of a (short) body, decoded; never waits longer
-    than the idle timeout between reads, never holds more than the limit."""
+def _read_body(response, idle_timeout: float, limit: int) -> tuple[str, str | None]:
+    """Up to ``limit`` bytes of a non-stream body, decoded, and what kept
+    it from being whole (None: nothing).  Never waits longer than the idle
+    timeout between reads, never holds much more than the limit."""
     raw = response.raw
     sock = getattr(getattr(raw, "connection", None), "sock", None)
+    reader = BodyReader(raw, response.headers)
     pieces: list[bytes] = []
     size = 0
+    problem = None
     try:
-        while size < limit:
+        while size <= limit:
             if sock is not None:
                 sock.settimeout(idle_timeout)
-            chunk = raw.read1(limit - size, decode_content=True)
+            chunk = reader.read1()
             if not chunk:
                 break
             pieces.append(chunk)
             size += len(chunk)
-    except Exception:  # a body cut short still says something
-        pass
-    return b"".join(pieces).decode("utf-8", "replace")
+    except (BodyCutShort, BodyDecodeError) as exc:
+        problem = str(exc)
+    except Exception as exc:  # a body cut short still says something
+        problem = broken_body_reason(exc)
+    body = b"".join(pieces)
+    if size > limit:
+        body = body[:limit]
+        problem = f"the body is larger than {limit} bytes; the first {limit} are kept"
+    return body.decode("utf-8", "replace"), problem
 
 
 def _inside_block(parser: EventStreamParser) -> bool:

@@ -351,3 +351,57 @@ def test_a_drop_inside_a_block_says_so_too(drip_server):
     assert result.returncode == 4
     close = records(result.stdout)[-1]["data"]
     assert close["reason"] == "network-error" and close["unfinished_block"] is True
+
+
+def _json_with_length(x, declared: int, body: bytes, status: int = 200):
+    h = x.handler
+    h.send_response(status)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(declared))
+    h.end_headers()
+    h.wfile.write(body)
+    h.wfile.flush()
+    x.started = True
+    x.drop()
+
+
+def test_a_json_answer_cut_short_is_a_network_error_not_an_answer(drip_server):
+    body = b'{"id":"chatcmpl-1","choices":[{"message":{"content":"par'
+
+    @drip_server.route("/json-cut")
+    def json_cut(x):
+        _json_with_length(x, 500, body)
+
+    result = fetch(drip_server.url("/json-cut"), "--json", "-d", "{}")
+    assert result.returncode == 4
+    assert result.stderr == (b"sseq fetch: error: the JSON answer could not be read whole: the body ended after "
+                             b"%d of the 500 bytes its Content-Length declared\n" % len(body))
+    close = records(result.stdout)[-1]["data"]
+    assert close["reason"] == "network-error" and close["body"] == body.decode()
+
+
+def test_a_json_answer_is_kept_whole_even_when_large(drip_server):
+    answer = {"id": "chatcmpl-1", "choices": [{"message": {"content": "x" * 200_000}}]}
+
+    @drip_server.route("/json-big")
+    def json_big(x):
+        x.json(answer)
+
+    result = fetch(drip_server.url("/json-big"), "--json", "-d", "{}")
+    assert result.returncode == 1  # a JSON answer where a stream was asked for
+    close = records(result.stdout)[-1]["data"]
+    assert close["reason"] == "eof" and json.loads(close["body"]) == answer
+
+
+def test_an_error_body_cut_short_says_so(drip_server):
+    body = b'{"error":{"message":"overloaded"}}'
+
+    @drip_server.route("/error-cut")
+    def error_cut(x):
+        _json_with_length(x, 500, body, status=529)
+
+    result = fetch(drip_server.url("/error-cut"))
+    assert result.returncode == 3
+    assert result.stderr.startswith(b"sseq fetch: error: HTTP 529")
+    assert b"(the body is incomplete: the body ended after 34 of the 500 bytes its Content-Length declared)" in result.stderr
+    assert records(result.stdout)[-1]["data"]["body"] == body.decode()
