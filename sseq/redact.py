@@ -51,7 +51,8 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
 
     Repeated names are joined with ", " (Set-Cookie is redacted anyway).
     """
-    items = headers.items() if isinstance(headers, Mapping) else headers
+    # (anything with .items(): a dict, requests' headers, http.server's HTTPMessage)
+    items = headers.items() if hasattr(headers, "items") else headers
     out: dict[str, str] = {}
     for name, value in items:
         key = name.lower()
