@@ -361,20 +361,19 @@ class FetchRun:
             try:
                 chunk = body.read1()
             except (BodyCutShort, BodyDecodeError) as exc:
-                self._unfinished_block = _inside_block(parser)
+                self._unfinished_block = _end_parser(parser)[1]
                 what = "the connection broke" if isinstance(exc, BodyCutShort) else "the body could not be read"
                 return NETWORK_ERROR, f"{what} after {self.events} event(s): {exc}"
             except Exception as exc:
-                self._unfinished_block = _inside_block(parser)
+                self._unfinished_block = _end_parser(parser)[1]
                 ending = maybe_read_ending(exc, self.events, timeout, by_max_time, request.max_time, self._scrub)
                 if ending is None:
                     raise
                 return ending
             if not chunk:
-                self._unfinished_block = _inside_block(parser)
+                items, self._unfinished_block = _end_parser(parser)
                 if self._unfinished_block:
                     self.notify("the stream ended inside an unfinished block, which is discarded (the standard's rule)")
-                items = parser.end()
                 ended = True
             else:
                 ended = False
@@ -468,13 +467,16 @@ def _read_body(response, idle_timeout: float, limit: int) -> tuple[str, str | No
     return body.decode("utf-8", "replace"), problem
 
 
-def _inside_block(parser: EventStreamParser) -> bool:
-    """True when the input so far ended inside a block the standard
-    discards: data lines not yet dispatched by a blank line, or a line
-    without its end (a trailing comment aside).  Reads the parser's state
-    until the parser says it itself."""
+def _end_parser(parser: EventStreamParser) -> tuple[list, bool]:
+    """``parser.end()``'s items, and whether the input ended inside a block
+    the standard discards (data lines no blank line dispatched, a field
+    line without its end).  The parser's own ``ended_in_block`` when it
+    has one; until then, read from its state before the end."""
+    data = parser._data
     partial = parser._partial
-    return bool(parser._data) or bool(partial and partial[0][:1] != b":")
+    inside = (data is not None and data != []) or bool(partial and partial[0][:1] != b":")
+    items = parser.end()
+    return items, getattr(parser, "ended_in_block", inside)
 
 
 def _body_bytes(body) -> bytes | None:
