@@ -350,6 +350,9 @@ class FetchRun:
         parser = EventStreamParser(request.max_event_size, self._resume.last_id)
         self._resume.connect(resume)
         self._unfinished_block = False
+        # Not announced as a stream: keep the body until an event comes, so
+        # that a page with no events is recorded as the answer it is.
+        page = bytearray() if self._content_type not in ("", "text/event-stream") and not self.events else None
         connection = getattr(raw, "connection", None)
         sock = getattr(connection, "sock", None)
         while True:
@@ -372,12 +375,20 @@ class FetchRun:
                 return ending
             if not chunk:
                 items, self._unfinished_block = _end_parser(parser)
+                if page is not None and not self.events:
+                    self._error_body = self._scrub(bytes(page).decode("utf-8", "replace"))
+                    self._unfinished_block = False  # not a stream: no block to speak of
                 if self._unfinished_block:
                     self.notify("the stream ended inside an unfinished block, which is discarded (the standard's rule)")
                 ended = True
             else:
                 ended = False
                 self.bytes += len(chunk)
+                if page is not None:
+                    if self.events or len(page) + len(chunk) > request.max_event_size:
+                        page = None
+                    else:
+                        page += chunk
                 if self.raw is not None:
                     self.raw.write(chunk)
                     self.raw.flush()

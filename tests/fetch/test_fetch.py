@@ -599,7 +599,8 @@ def test_a_page_instead_of_a_stream(drip_server):
     @drip_server.route("/portal")
     def portal(x):
         x.start(content_type="text/html; charset=utf-8")
-        x.send(b"<html><body>Please log in</body></html>\n")
+        x.send(b"<html><body>Please log in\n")
+        x.send(b"</body></html>")  # no line end: a page, not a block left unfinished
 
     @drip_server.route("/mislabelled")
     def mislabelled(x):
@@ -609,7 +610,10 @@ def test_a_page_instead_of_a_stream(drip_server):
     page = fetch(drip_server.url("/portal"))
     assert page.returncode == 1
     assert page.stderr == b"sseq fetch: error: expected an event stream, the server answered with text/html and no events\n"
-    assert records(page.stdout)[-1]["data"]["reason"] == "eof"
+    close = records(page.stdout)[-1]["data"]
+    assert close["reason"] == "eof" and "unfinished_block" not in close
+    assert close["body"] == "<html><body>Please log in\n</body></html>"  # the answer, for a cassette to replay
     plain = fetch(drip_server.url("/mislabelled"))
     assert plain.returncode == 0 and plain.stderr == b""
     assert [r["data"] for r in events_of(records(plain.stdout))] == ["still SSE"]
+    assert "body" not in records(plain.stdout)[-1]["data"]
