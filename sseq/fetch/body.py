@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-__all__ = ["BodyCutShort", "BodyDecodeError", "BodyReader"]
+from .outcome import broken_body_reason
+
+__all__ = ["Answer", "BodyCutShort", "BodyDecodeError", "BodyReader", "read_answer"]
 
 _GZIP = 16 + zlib.MAX_WBITS
 
@@ -69,6 +72,43 @@ class BodyReader:
         got = self._raw.tell()
         if got < self._length:
             raise BodyCutShort(f"the body ended after {got} of the {self._length} bytes its Content-Length declared")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A non-stream body: its ``text`` (up to the limit), why it is not
+    whole when it broke (``broken``), and whether it was over the limit."""
+
+    text: str
+    broken: str | None = None
+    over_limit: bool = False
+
+
+def read_answer(response, idle_timeout: float, limit: int) -> Answer:
+    """Up to ``limit`` bytes of a non-stream body (a JSON answer, an error
+    page), decoded.  Never waits longer than the idle timeout between reads,
+    never holds much more than the limit."""
+    raw = response.raw
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    reader = BodyReader(raw, response.headers)
+    pieces: list[bytes] = []
+    size = 0
+    broken = None
+    try:
+        while size <= limit:
+            if sock is not None:
+                sock.settimeout(idle_timeout)
+            chunk = reader.read1()
+            if not chunk:
+                break
+            pieces.append(chunk)
+            size += len(chunk)
+    except (BodyCutShort, BodyDecodeError) as exc:
+        broken = str(exc)
+    except Exception as exc:  # a body cut short still says something
+        broken = broken_body_reason(exc)
+    body = b"".join(pieces)
+    return Answer(body[:limit].decode("utf-8", "replace"), broken, size > limit)
 
 
 class _ZlibStream:

@@ -28,10 +28,10 @@ from ..errors import ExitStatus
 from ..markers import is_terminal, maybe_error
 from ..parser import Event, EventStreamParser, EventTooLarge, RetryOnly
 from ..records import Record, record_from_item
-from .body import BodyCutShort, BodyDecodeError, BodyReader
-from .clock import RunClock
 from ..cassette.records import close_record, open_record, started_now
 from ..cassette.request import describe_request
+from .body import BodyCutShort, BodyDecodeError, BodyReader, read_answer
+from .clock import RunClock
 from .outcome import (
     DONE,
     EOF,
@@ -40,7 +40,6 @@ from .outcome import (
     MAX_TIME,
     NETWORK_ERROR,
     Failure,
-    broken_body_reason,
     Outcome,
     finished_stream_verdict,
     http_error_message,
@@ -321,21 +320,25 @@ class FetchRun:
         return self._close(reason, status, self._scrub(message) if message else None)
 
     def _http_error(self, response) -> Record:
-        body, problem = _read_body(response, self.request.idle_timeout, BODY_LIMIT)
-        self._error_body = self._scrub(body)
+        answer = read_answer(response, self.request.idle_timeout, BODY_LIMIT)
+        self._error_body = self._scrub(answer.text)
         message = http_error_message(response.status_code, response.reason, self._error_body)
-        if problem is not None and not problem.startswith("the body is larger"):
-            message += f" (the body is incomplete: {self._scrub(problem)})"
+        if answer.broken is not None:
+            message += f" (the body is incomplete: {self._scrub(answer.broken)})"
         return self._close(HTTP_ERROR, ExitStatus.HTTP_ERROR, message)
 
     def _json_answer(self, response) -> Record:
         """A non-stream answer, kept whole (up to --max-event-size): a
         recording replays it as it came."""
-        body, problem = _read_body(response, self.request.idle_timeout, self.request.max_event_size)
-        self._error_body = self._scrub(body)
-        if problem is not None:
-            status = ExitStatus.BAD_INPUT if problem.startswith("the body is larger") else ExitStatus.NETWORK_ERROR
-            return self._close(NETWORK_ERROR, status, f"the JSON answer could not be read whole: {self._scrub(problem)}")
+        limit = self.request.max_event_size
+        answer = read_answer(response, self.request.idle_timeout, limit)
+        self._error_body = self._scrub(answer.text)
+        if answer.broken is not None:
+            return self._close(NETWORK_ERROR, ExitStatus.NETWORK_ERROR,
+                               f"the JSON answer could not be read whole: {self._scrub(answer.broken)}")
+        if answer.over_limit:
+            return self._close(NETWORK_ERROR, ExitStatus.BAD_INPUT,
+                               f"the JSON answer is larger than --max-event-size ({limit} bytes); the first {limit} are kept")
         content_type = response.headers.get("content-type", "application/json").split(";")[0]
         return self._close(EOF, ExitStatus.BAD_INPUT, json_answer_message(content_type, self._error_body))
 
@@ -448,43 +451,13 @@ class FetchRun:
 # -- responses ----------------------------------------------------------------------------
 
 
-def _read_body(response, idle_timeout: float, limit: int) -> tuple[str, str | None]:
-    """Up to ``limit`` bytes of a non-stream body, decoded, and what kept
-    it from being whole (None: nothing).  Never waits longer than the idle
-    timeout between reads, never holds much more than the limit."""
-    raw = response.raw
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    reader = BodyReader(raw, response.headers)
-    pieces: list[bytes] = []
-    size = 0
-    problem = None
-    try:
-        while size <= limit:
-            if sock is not None:
-                sock.settimeout(idle_timeout)
-            chunk = reader.read1()
-            if not chunk:
-                break
-            pieces.append(chunk)
-            size += len(chunk)
-    except (BodyCutShort, BodyDecodeError) as exc:
-        problem = str(exc)
-    except Exception as exc:  # a body cut short still says something
-        problem = broken_body_reason(exc)
-    body = b"".join(pieces)
-    if size > limit:
-        body = body[:limit]
-        problem = f"the body is larger than {limit} bytes; the first {limit} are kept"
-    return body.decode("utf-8", "replace"), problem
-
-
 def _end_parser(parser: EventStreamParser) -> tuple[list, bool]:
     """``parser.end()``'s items, and whether the input ended inside a block
     the standard discards (data lines no blank line dispatched, a field
     line without its end).  The parser's own ``ended_in_block`` when it
     has one; until then, read from its state before the end."""
-    data = parser._data
-    partial = parser._partial
+    data = getattr(parser, "_data", None)
+    partial = getattr(parser, "_partial", None)
     inside = (data is not None and data != []) or bool(partial and partial[0][:1] != b":")
     items = parser.end()
     return items, getattr(parser, "ended_in_block", inside)

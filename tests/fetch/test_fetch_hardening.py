@@ -405,3 +405,15 @@ def test_an_error_body_cut_short_says_so(drip_server):
     assert result.stderr.startswith(b"sseq fetch: error: HTTP 529")
     assert b"(the body is incomplete: the body ended after 34 of the 500 bytes its Content-Length declared)" in result.stderr
     assert records(result.stdout)[-1]["data"]["body"] == body.decode()
+
+
+def test_a_json_answer_over_the_size_limit_is_refused_loudly(drip_server):
+    @drip_server.route("/json-huge")
+    def json_huge(x):
+        x.json({"content": "x" * 5000})
+
+    result = fetch(drip_server.url("/json-huge"), "--max-event-size", "1K")
+    assert result.returncode == 1
+    assert result.stderr == (b"sseq fetch: error: the JSON answer is larger than --max-event-size (1024 bytes); "
+                             b"the first 1024 are kept\n")
+    assert len(records(result.stdout)[-1]["data"]["body"]) == 1024
