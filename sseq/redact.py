@@ -9,10 +9,12 @@ x-auth-token...).  Rate-limit headers are the exception: OpenAI's
 audits want them kept.
 
 JSON request bodies are redacted by key (:func:`redact_json`): a string
-under a key such as ``api_key``, ``apiKey`` or ``access_token``.  Keys are
-judged by their words, not by substrings, so ``author``, ``keywords`` and
-``max_tokens`` stay as they are.  Whoever compares a live request with a
-recorded one (serve, proxy) redacts the live one with the same function.
+under a key named as a secret header would be (``api_key``, ``apiKey``,
+``access_token``; also ``author``, which holds "auth": a false alarm costs
+a field in the file, a miss would cost a key).  Whoever compares a live
+request with a recorded one (serve, proxy) must blank the live one with
+these same functions (:func:`redact_json`, :func:`redact_query`), or a
+recording stops matching.
 
 This module does no I/O and imports nothing heavy, so that any command can
 use it (fetch, proxy and serve do).
@@ -20,7 +22,6 @@ use it (fetch, proxy and serve do).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
@@ -51,7 +52,8 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
 
     Repeated names are joined with ", " (Set-Cookie is redacted anyway).
     """
-    items = headers.items() if isinstance(headers, Mapping) else headers
+    # (anything with .items(): a dict, requests' headers, http.server's HTTPMessage)
+    items = headers.items() if hasattr(headers, "items") else headers
     out: dict[str, str] = {}
     for name, value in items:
         key = name.lower()
@@ -79,17 +81,11 @@ def redact_query(query: str) -> str:
     return "&".join(pieces)
 
 
-_SECRET_KEY_WORDS = frozenset(("key", "apikey", "token", "secret", "auth", "authorization", "password", "passwd",
-                               "passphrase", "credential", "credentials", "cookie", "session", "signature"))
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-
-
 def is_secret_key(name: str) -> bool:
-    """True when a JSON object key names a credential: one of its words
-    (split at ``_``, ``-``, ``.`` and camelCase) is key, token, secret,
-    auth, password...  (``api_key``, ``apiKey``, ``access_token``,
-    ``x-goog-api-key``; not ``max_tokens``, ``author``, ``keywords``)."""
-    return any(word.lower() in _SECRET_KEY_WORDS for word in _WORD.findall(name))
+    """True when a JSON object key may name a credential: the rule for
+    header names (``api_key``, ``apiKey``, ``access_token``, ``password``;
+    ``max_tokens`` too, but only string values are ever redacted)."""
+    return is_secret_header(name)
 
 
 def redact_json(value: Any, scrub: Callable[[str], str] | None = None) -> Any:

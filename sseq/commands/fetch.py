@@ -29,7 +29,7 @@ _SECONDS = click.FloatRange(min=0, min_open=True)
 @click.option("--max-time", type=_SECONDS, metavar="SECONDS", help="Longest time for the whole run, retries included.")
 @click.option("--retry", "retries", type=click.IntRange(min=0), default=0, metavar="N",
               help="Retry a 429/5xx answer or a failed connection, and reconnect a dropped stream with Last-Event-ID, "
-                   "up to N times in a row.")
+                   "up to N times without progress (a new event), and 10 x N times in all.")
 @click.option("--last-event-id", metavar="ID", help="Resume a stream: send Last-Event-ID: ID.")
 @click.option("--until-done", is_flag=True,
               help="Stop at the terminal marker ([DONE], response.completed, message_stop, a Gemini finish...).")

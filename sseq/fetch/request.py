@@ -73,13 +73,17 @@ def check_url(url: str) -> None:
 
 
 def headers_to_send(request: FetchRequest, last_event_id: str) -> dict[str, str | None]:
-    """sseq's default headers, then the user's (same name, any case, replaces
+    """sseq's default headers (identity encoding among them), then the user's (same name, any case, replaces
     the default; None removes it, which requests honours)."""
     accept = "text/event-stream, application/json" if request.json else "text/event-stream"
     headers: dict[str, str | None] = {
         "User-Agent": _user_agent(),
         "Accept": accept,
         "Cache-Control": "no-cache",
+        # Compression middleware (Django's GZipMiddleware) buffers a whole
+        # stream to compress it, and every t would be the same: ask for
+        # none.  -H 'Accept-Encoding: gzip' still asks for it.
+        "Accept-Encoding": "identity",
     }
     if request.json and request.body is not None:
         headers["Content-Type"] = "application/json"

@@ -46,12 +46,23 @@ def test_secret_keys(name):
     assert is_secret_key(name)
 
 
-@pytest.mark.parametrize("name", ["max_tokens", "max_output_tokens", "author", "keywords", "model", "monkey", "tokenizer"])
+@pytest.mark.parametrize("name", ["model", "stream", "messages", "x-ratelimit-remaining-tokens"])
 def test_not_secret_keys(name):
     assert not is_secret_key(name)
 
 
 def test_redact_json_leaves_its_input_and_non_strings_alone():
-    value = {"api_key": "s", "token": 5, "items": [{"secret": "x"}]}
-    assert redact_json(value) == {"api_key": "[redacted]", "token": 5, "items": [{"secret": "[redacted]"}]}
-    assert value == {"api_key": "s", "token": 5, "items": [{"secret": "x"}]}
+    value = {"api_key": "s", "max_tokens": 5, "items": [{"secret": "x"}], "nested": {"token": ["a"]}}
+    assert redact_json(value) == {"api_key": "[redacted]", "max_tokens": 5, "items": [{"secret": "[redacted]"}],
+                                  "nested": {"token": ["a"]}}
+    assert value == {"api_key": "s", "max_tokens": 5, "items": [{"secret": "x"}], "nested": {"token": ["a"]}}
+
+
+def test_headers_as_a_server_received_them():
+    """http.server hands a proxy an HTTPMessage: repeated names, any case."""
+    from email.parser import Parser
+    from http.client import HTTPMessage
+
+    message = Parser(_class=HTTPMessage).parsestr("Host: x\r\nX-Api-Key: k\r\nAccept: a\r\naccept: b\r\n\r\n")
+    info = describe_request("GET", "/v1/models", message, None)
+    assert info["headers"] == {"host": "x", "x-api-key": "[redacted]", "accept": "a, b"}

@@ -29,8 +29,8 @@ def _chat(server):
 def test_request_is_recorded_as_sent_with_secrets_redacted_only_in_the_file(drip_server, tmp_path):
     _chat(drip_server)
     body = json.dumps({"model": "gpt-4o", "stream": True, "api_key": BODY_KEY, "max_tokens": 5,
-                       "messages": [{"role": "user", "content": "hi", "author": "me"}],
-                       "extra": {"apiKey": NESTED_KEY, "keywords": "kept"}}).encode()
+                       "messages": [{"role": "user", "content": "hi", "name": "me"}],
+                       "extra": {"apiKey": NESTED_KEY, "kept": "yes"}}).encode()
     req = tmp_path / "req.json"
     req.write_bytes(body)
     out = tmp_path / "run.ndjson"
@@ -60,8 +60,8 @@ def test_request_is_recorded_as_sent_with_secrets_redacted_only_in_the_file(drip
     assert sent["headers"]["accept"] == "text/event-stream, application/json"
     assert all(name == name.lower() for name in sent["headers"])
     assert sent["json"] == {"model": "gpt-4o", "stream": True, "api_key": "[redacted]", "max_tokens": 5,
-                            "messages": [{"role": "user", "content": "hi", "author": "me"}],
-                            "extra": {"apiKey": "[redacted]", "keywords": "kept"}}
+                            "messages": [{"role": "user", "content": "hi", "name": "me"}],
+                            "extra": {"apiKey": "[redacted]", "kept": "yes"}}
     assert "text" not in sent
     assert sent["bytes"] == len(body) and sent["sha256"] == hashlib.sha256(body).hexdigest()
     assert sent["model"] == "gpt-4o"
