@@ -26,7 +26,8 @@ class Proxied:
     from the cassette), ``refused`` (the proxy answered it: 400, 413...).
     ``client_left``: the client went away before the end.  Times are
     seconds; ``ttfb``: from the request's arrival to the answer's first
-    body byte.
+    body byte.  ``miss``: why no recording answered (modes that replay only),
+    with the difference from the nearest one.
     """
 
     client: str
@@ -44,6 +45,7 @@ class Proxied:
     client_left: bool = False
     events: int = 0
     usage: StreamUsage | None = None
+    miss: str | None = None
 
     def describe(self) -> str:
         parts = [self.method, self.path[:200], str(self.status)]

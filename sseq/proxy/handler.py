@@ -266,6 +266,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         entry.status = status
         entry.outcome = "no-recording"
         entry.message = miss.message.splitlines()[0]
+        entry.miss = miss.message
         self.server.proxy._report(miss.message)
         self._whole_answer(status, data)
 
