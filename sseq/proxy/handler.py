@@ -46,6 +46,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
     error_content_type = "text/plain; charset=utf-8"
     error_message_format = "%(code)d %(message)s: %(explain)s\n"
     timeout = 60  # seconds a client may stall while sending its request
+    # Garbage gets a status line too (the standard handler answers it as
+    # HTTP/0.9: the bare text).
+    default_request_version = "HTTP/1.0"
     server: ProxyHTTPServer
 
     def version_string(self) -> str:
