@@ -86,7 +86,7 @@ class _Boundary:
         self.tail = b"\n\n"
 
     def note(self, data: bytes) -> None:
-        self.tail = (self.tail + data)[-4:]
+        self.tail = (self.tail + data[-4:])[-4:]
 
     @property
     def between_events(self) -> bool:

@@ -98,6 +98,8 @@ class ProxyServer:
         self.on_error = on_error
         self.log: deque[Proxied] = deque(maxlen=10_000)
         self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._errors = 0
         self.upstream = Upstream(upstream, Timeouts(options.connect_timeout, options.idle_timeout, options.max_time))
         self.edits = GatewayEdits(options.jq_body, options.include_usage)
         self.folder = RecordingFolder(options.record, options.labels, self._report)
@@ -112,12 +114,10 @@ class ProxyServer:
 
             self.cassette = CassetteModes(options.record, options.mode, options.ignore, self)
         self._ledger: LedgerWriter | None = None
-        self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._exchanges: dict[int, object] = {}  # token -> its ExchangeRecording (or None)
         self._upstreams: dict[int, object] = {}
         self._next_token = 0
-        self._errors = 0
         self._httpd: ProxyHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
