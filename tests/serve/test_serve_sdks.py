@@ -28,6 +28,8 @@ GEMINI = [p for p in REAL_FILES if "gemini" in p.stem]
 pytestmark = [
     # openai's own serializer warns about a web-search union it parses fine.
     pytest.mark.filterwarnings("ignore::UserWarning"),
+    # anthropic warns about model names it deprecates; the replay ignores the name.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
 
 
