@@ -73,7 +73,7 @@ def command(files, routes, host, port, speed, keepalive, no_ids, rechunk, seed, 
         raise SseqError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", ExitStatus.NETWORK_ERROR) from None
     if not quiet:
         for path, recording in table.describe():
-            say(f"{path} -> {recording.name} ({recording.events} events, ids {recording.id_mode}, {recording.provider})")
+            say(f"{path} -> {recording.name} ({recording.events} events, ids {recording.id_mode}, {recording.family.api})")
         if not is_loopback(host):
             say(f"warning: listening on {host}: reachable from other machines")
     say(f"listening on {server.url}/")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..providers.base import Tokens
+
 REPORTED = "reported"
 ESTIMATED = "estimated"
 MISSING = "missing"
@@ -15,6 +17,8 @@ ERROR = "error"
 TRUNCATED = "truncated"
 VERDICTS = (COMPLETE, ERROR, TRUNCATED)
 
+__all__ = ["StreamUsage", "Tokens"]
+
 TOKEN_FIELDS = (
     "input_tokens",
     "cached_input_tokens",
@@ -23,27 +27,6 @@ TOKEN_FIELDS = (
     "reasoning_tokens",
     "total_tokens",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Tokens:
-    """Token counts as one provider reported them, mapped onto one shape.
-
-    ``input_tokens``: every input token, cached input and cache writes
-    included.  ``cached_input_tokens``: the part of the input read from the
-    provider's cache.  ``cache_write_tokens``: the part written to it
-    (Anthropic's cache creation).  ``output_tokens``: every output token,
-    reasoning included.  ``reasoning_tokens``: the reasoning part of the
-    output, or None where the provider does not break it out.
-    ``total_tokens``: as the provider reported it, else input + output.
-    """
-
-    input_tokens: int
-    cached_input_tokens: int
-    cache_write_tokens: int
-    output_tokens: int
-    reasoning_tokens: int | None
-    total_tokens: int
 
 
 @dataclass(frozen=True, slots=True)

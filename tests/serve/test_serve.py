@@ -27,7 +27,7 @@ from helpers.serving import (
 )
 
 from sseq.library import parse_bytes, read_records
-from sseq.markers import maybe_error
+from sseq.providers import maybe_error
 
 # ---------------------------------------------------------------- helpers
 
@@ -306,7 +306,7 @@ def test_several_files_are_served_under_their_names():
         assert fetch(server, "/")[0] == 404
         assert fetch(server, "/openai-chat-text-usagex")[0] == 404
         stderr = server.wait_for("GET /openai-chat-text-usagex 404")
-    assert "/openai-chat-text-usage/* -> " in stderr and "(28 events, ids numbered, chat)" in stderr
+    assert "/openai-chat-text-usage/* -> " in stderr and "(28 events, ids numbered, openai-chat)" in stderr
     assert "/anthropic-messages-text/* -> " in stderr and "(10 events, ids numbered, anthropic)" in stderr
 
 

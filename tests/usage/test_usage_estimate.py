@@ -57,7 +57,7 @@ def estimate_against_reported():
         collector = StreamCollector(str(path), 1, None, estimator)
         for record in sseq.read_records(str(path), include_all=False):
             collector.feed(record)
-        estimate = estimate_output(collector.counter.total(), collector.observer.tool_calls())
+        estimate = estimate_output(collector.counter.total(), collector.reader.tool_calls())
         rows.append((path.stem, reported.output_tokens, reported.reasoning_tokens, estimate))
     return rows
 
