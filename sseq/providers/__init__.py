@@ -5,7 +5,7 @@ Modules: ``base`` (the interface, the ``Api`` names, ``Fragment`` and
 ``Tokens``), ``registry`` (the families in order; detection and the
 per-record questions; ``StreamReader`` for one stream), and one module per
 family: ``openai_chat`` (Chat Completions and its relays), ``openai_responses``,
-``anthropic``, ``gemini`` (with Vertex AI).
+``anthropic``, ``gemini`` (with Vertex AI), ``cohere`` (Chat v2).
 
 Adding a family is one module with a ``FAMILY`` instance, listed in
 ``registry.FAMILIES``, and one test folder under ``tests/providers/``.

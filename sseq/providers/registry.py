@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import orjson
 
 from ..records import Record
-from . import anthropic, gemini, openai_chat, openai_responses
+from . import anthropic, cohere, gemini, openai_chat, openai_responses
 from .base import Api, Family, Fragment, Tokens, UsageObserver
 
 # In the order they are asked: the ones that claim by event type first.
@@ -23,6 +23,7 @@ FAMILIES: tuple[Family, ...] = (
     anthropic.FAMILY,
     gemini.FAMILY,
     openai_chat.FAMILY,
+    cohere.FAMILY,
 )
 
 _BY_API = {family.api: family for family in FAMILIES}
