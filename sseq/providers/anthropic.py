@@ -9,7 +9,10 @@
 - Usage: each field's last value across ``message_start.message.usage``
   and the ``message_delta`` usages (they are cumulative); input = input +
   cache creation + cache read; with ``iterations`` the totals are their
-  sums; ``server_tool_use`` counts the server tools.
+  sums; ``server_tool_use`` counts the server tools;
+  ``cache_creation.ephemeral_1h_input_tokens`` the 1-hour cache writes;
+  ``service_tier`` the tier.  ``message_delta.delta.stop_reason``
+  ``max_tokens``, ``model_context_window_exceeded`` or ``refusal``: cut off.
 """
 
 from __future__ import annotations
@@ -17,13 +20,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..records import Record
-from .base import (REASONING, TEXT, TOOL, Api, Family, Fragment, Tokens, UsageObserver, as_int, error_object_text,
-                   error_text, json_record)
+from .base import (REASONING, TEXT, TOOL, Api, Family, Fragment, TextReader, Tokens, UsageObserver, as_int,
+                   error_object_text, error_text, json_record)
 
 # Anthropic Messages event types: a stream holding one is Anthropic's.
 EVENT_TYPES = frozenset(
     ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop")
 )
+
+# stop_reason values that mean the answer was cut off.
+STOPPED_EARLY = frozenset(("max_tokens", "model_context_window_exceeded", "refusal"))
+
+
+def _maybe_1h_writes(usage: dict) -> int | None:
+    creation = usage.get("cache_creation")
+    return as_int(creation.get("ephemeral_1h_input_tokens")) if type(creation) is dict else None
 
 
 def anthropic_tokens(usage: dict) -> Tokens:
@@ -39,13 +50,34 @@ def anthropic_tokens(usage: dict) -> Tokens:
         write = sum(as_int(i.get("cache_creation_input_tokens")) for i in parts)
         read = sum(as_int(i.get("cache_read_input_tokens")) for i in parts)
         out = sum(as_int(i.get("output_tokens")) for i in parts)
+        hours = [h for h in map(_maybe_1h_writes, parts) if h is not None]
+        write_1h = sum(hours) if hours else _maybe_1h_writes(usage)
     else:
         plain = as_int(usage.get("input_tokens"))
         write = as_int(usage.get("cache_creation_input_tokens"))
         read = as_int(usage.get("cache_read_input_tokens"))
         out = as_int(usage.get("output_tokens"))
+        write_1h = _maybe_1h_writes(usage)
     inp = plain + write + read
-    return Tokens(inp, read, write, out, None, inp + out)
+    return Tokens(inp, read, write, out, None, inp + out, write_1h)
+
+
+class AnthropicTextReader(TextReader):
+    """Text blocks in a row (a cited passage is split into several) are one
+    run of text; a tool call, a tool result or thinking between two text
+    blocks sets them apart (a new ``block``)."""
+
+    def __init__(self, family: Family) -> None:
+        super().__init__(family)
+        self._run = 0
+
+    def iter_fragments(self, record: Record) -> Iterator[Fragment]:
+        if record.type == "content_block_start" and type(record.data) is dict:
+            block = record.data.get("content_block")
+            if type(block) is dict and block.get("type") != "text":
+                self._run += 1
+        for fragment in self.family.iter_fragments(record):
+            yield fragment._replace(block=self._run) if fragment.kind != TOOL else fragment
 
 
 class AnthropicObserver(UsageObserver):
@@ -65,6 +97,9 @@ class AnthropicObserver(UsageObserver):
                 usage = message.get("usage")
         elif kind == "message_delta":
             usage = data.get("usage")
+            delta = data.get("delta")
+            if type(delta) is dict:
+                self.note_stop(delta.get("stop_reason"), STOPPED_EARLY)
         elif kind == "content_block_start":
             block = data.get("content_block")
             if type(block) is dict:
@@ -81,6 +116,7 @@ class AnthropicObserver(UsageObserver):
                 if value is not None:
                     merged[key] = value
             self._usage = merged
+            self.note_tier(usage.get("service_tier"))
             server = usage.get("server_tool_use")
             if type(server) is dict:
                 self._server_tool_use = server
@@ -142,10 +178,13 @@ class Anthropic(Family):
             return error_text(record.data) or "error"
         return None
 
+    def text_reader(self) -> TextReader:
+        return AnthropicTextReader(self)
+
     def usage_observer(self) -> UsageObserver:
         return AnthropicObserver()
 
-    def opens_stream(self, record: Record, ended_at: Record) -> bool:
+    def opens_stream(self, record: Record, ended_at: Record, previous: Record | None) -> bool:
         return record.type == "message_start"
 
     def error_event(self, message: str, previous: Record | None = None, named_events: bool = False) -> Record:

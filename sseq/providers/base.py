@@ -59,6 +59,9 @@ class Tokens:
     reasoning included.  ``reasoning_tokens``: the reasoning part of the
     output, or None where the provider does not break it out.
     ``total_tokens``: as the provider reported it, else input + output.
+    ``cache_write_1h_tokens``: the part of the cache writes made with a
+    1-hour TTL (Anthropic's ``cache_creation.ephemeral_1h_input_tokens``),
+    None where the provider does not say.
     """
 
     input_tokens: int
@@ -67,6 +70,7 @@ class Tokens:
     output_tokens: int
     reasoning_tokens: int | None
     total_tokens: int
+    cache_write_1h_tokens: int | None = None
 
 
 def as_int(value) -> int:
@@ -81,6 +85,24 @@ def maybe_int(value) -> int | None:
     if type(value) is float:
         return int(value)
     return None
+
+
+# Each provider's name for the tier that served a request, onto one set:
+# standard, flex, priority, batch.  OpenAI's "scale" and Vertex AI's
+# provisioned throughput are paid for up front, not per token: left None.
+_SERVICE_TIERS = {
+    "default": "standard", "auto": "standard", "standard": "standard", "on_demand": "standard",
+    "flex": "flex", "on_demand_flex": "flex",
+    "priority": "priority", "fast": "priority", "on_demand_priority": "priority",
+    "batch": "batch",
+}
+
+
+def maybe_service_tier(value) -> str | None:
+    """``standard``, ``flex``, ``priority`` or ``batch`` from a provider's
+    tier name (OpenAI's ``service_tier``, Anthropic's ``usage.service_tier``,
+    Vertex AI's ``trafficType``...), None when absent or not one of them."""
+    return _SERVICE_TIERS.get(value.lower()) if type(value) is str else None
 
 
 def error_object_text(error: dict) -> str | None:
@@ -129,12 +151,18 @@ class UsageObserver:
     """Watches one stream's records of one family and keeps what its usage
     rules need.  ``hints``: names of relays the records give away
     (``groq``, ``openrouter``...), for the provider when the url does not
-    say."""
+    say.  ``stop_reason``: why the model stopped, in the provider's own
+    words; ``stopped_early``: that reason is a cut-off (a token limit, a
+    content filter), not a finished answer.  ``service_tier``: see
+    :func:`maybe_service_tier`."""
 
     def __init__(self) -> None:
         self.model: str | None = None
         self.response_id: str | None = None
         self.hints: set[str] = set()
+        self.stop_reason: str | None = None
+        self.stopped_early = False
+        self.service_tier: str | None = None
 
     def feed(self, record: Record, data: dict) -> None:
         """Note one record of this family (``data``: its dict data)."""
@@ -153,6 +181,18 @@ class UsageObserver:
             self.model = model
         if type(rid) is str and rid:
             self.response_id = rid
+
+    def note_stop(self, reason, early: frozenset | None = None, normal: frozenset | None = None) -> None:
+        """A stop reason: a cut-off when it is in ``early`` (or, given
+        ``normal``, when it is not in it)."""
+        if type(reason) is str and reason:
+            self.stop_reason = reason
+            self.stopped_early = reason in early if early is not None else reason not in (normal or ())
+
+    def note_tier(self, value) -> None:
+        tier = maybe_service_tier(value)
+        if tier is not None:
+            self.service_tier = tier
 
 
 class Family:
@@ -188,9 +228,10 @@ class Family:
         """A usage observer for one stream."""
         return UsageObserver()
 
-    def opens_stream(self, record: Record, ended_at: Record) -> bool:
-        """True when ``record``, which follows the terminal marker
-        ``ended_at``, is the first of a new stream."""
+    def opens_stream(self, record: Record, ended_at: Record, previous: Record | None) -> bool:
+        """True when ``record`` is the first of a new stream.  Asked only
+        after the stream ended: ``ended_at`` is its terminal marker or
+        in-band error; ``previous`` the last record a family claimed."""
         return False
 
     def error_event(self, message: str, previous: Record | None = None, named_events: bool = False) -> Record:

@@ -26,6 +26,10 @@ EVENT_TYPES = frozenset((
 ))
 
 
+# finish_reason values that mean the answer was cut off.
+STOPPED_EARLY = frozenset(("MAX_TOKENS", "TIMEOUT"))
+
+
 def _message(data: dict) -> dict:
     delta = data.get("delta")
     message = delta.get("message") if type(delta) is dict else None
@@ -61,6 +65,7 @@ class CohereObserver(UsageObserver):
         elif kind == "tool-call-start":
             self._tools += 1
         elif kind == "message-end":
+            self.note_stop(_end_delta(data).get("finish_reason"), STOPPED_EARLY)
             usage = _end_delta(data).get("usage")
             if type(usage) is dict:
                 self._usage = usage
@@ -117,7 +122,7 @@ class Cohere(Family):
     def usage_observer(self) -> UsageObserver:
         return CohereObserver()
 
-    def opens_stream(self, record: Record, ended_at: Record) -> bool:
+    def opens_stream(self, record: Record, ended_at: Record, previous: Record | None) -> bool:
         return record.type == "message-start"
 
     def error_event(self, message: str, previous: Record | None = None, named_events: bool = False) -> Record:

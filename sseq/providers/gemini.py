@@ -6,8 +6,11 @@
 - Text: ``candidates[0].content.parts[].text``; reasoning: the parts
   marked ``thought``; tool calls: ``functionCall`` parts.
 - Usage: the last ``usageMetadata``, not a sum over chunks; input = prompt
-  + tool-use prompt; output = candidates + thoughts.  Vertex AI adds
-  ``createTime``.
+  + tool-use prompt; output = candidates + thoughts.  The JSON is proto3:
+  an absent count is zero.  Vertex AI adds ``createTime``, and the tier in
+  ``usageMetadata.trafficType`` (``ON_DEMAND_FLEX``...).  A ``finishReason``
+  other than ``STOP`` (``MAX_TOKENS``, ``SAFETY``, ``RECITATION``...): cut
+  off.  Grounding with Google Search counts as ``web_search`` calls.
 - Errors: a chunk (or an HTTP body, sometimes in a list) holding an
   ``error`` object with ``code``, ``message`` and ``status``.
 """
@@ -22,13 +25,17 @@ from ..records import Record
 from .base import (REASONING, TEXT, TOOL, Api, Family, Fragment, Tokens, UsageObserver, as_int, error_object_text,
                    error_text, json_record, maybe_int)
 
+# finishReason values of a finished answer; any other is a cut-off.
+FINISHED = frozenset(("STOP", "FINISH_REASON_UNSPECIFIED"))
+
 
 def gemini_tokens(meta: dict) -> Tokens:
     """Gemini's last ``usageMetadata``: input = prompt (cached content
-    included) + tool-use prompt; output = candidates + thoughts."""
+    included) + tool-use prompt; output = candidates + thoughts.  Proto3
+    leaves zero counts out, so an absent count is 0."""
     inp = as_int(meta.get("promptTokenCount")) + as_int(meta.get("toolUsePromptTokenCount"))
-    thoughts = maybe_int(meta.get("thoughtsTokenCount"))
-    out = as_int(meta.get("candidatesTokenCount")) + (thoughts or 0)
+    thoughts = as_int(meta.get("thoughtsTokenCount"))
+    out = as_int(meta.get("candidatesTokenCount")) + thoughts
     cached = as_int(meta.get("cachedContentTokenCount"))
     total = maybe_int(meta.get("totalTokenCount"))
     return Tokens(inp, cached, 0, out, thoughts, inp + out if total is None else total)
@@ -52,12 +59,14 @@ class GeminiObserver(UsageObserver):
         meta = data.get("usageMetadata")
         if type(meta) is dict:
             self._usage = meta
+            self.note_tier(meta.get("trafficType"))
         self.note_identity(data.get("modelVersion"), data.get("responseId"))
         if "createTime" in data:
             self.hints.add("vertex")
         candidate = _first_candidate(data)
         if candidate is None:
             return
+        self.note_stop(candidate.get("finishReason"), normal=FINISHED)
         content = candidate.get("content")
         parts = content.get("parts") if type(content) is dict else None
         for part in parts if type(parts) is list else ():
@@ -120,11 +129,16 @@ class Gemini(Family):
     def usage_observer(self) -> UsageObserver:
         return GeminiObserver()
 
-    def opens_stream(self, record: Record, ended_at: Record) -> bool:
-        # Chunks can follow the finishReason one; a new responseId cannot.
-        rid = record.data.get("responseId") if type(record.data) is dict else None
-        ended = ended_at.data.get("responseId") if type(ended_at.data) is dict else None
-        return type(rid) is str and type(ended) is str and bool(rid) and rid != ended
+    def opens_stream(self, record: Record, ended_at: Record, previous: Record | None) -> bool:
+        # A usage-only chunk can follow the finishReason one; new content or
+        # a new responseId cannot.
+        rid = record.data.get("responseId")
+        before = previous.data.get("responseId") if previous is not None and type(previous.data) is dict else None
+        if type(rid) is str and type(before) is str and rid != before:
+            return True
+        candidate = _first_candidate(record.data)
+        content = candidate.get("content") if candidate is not None else None
+        return type(content) is dict and bool(content.get("parts"))
 
     def error_event(self, message: str, previous: Record | None = None, named_events: bool = False) -> Record:
         return json_record("message", {"error": {"code": 500, "message": message, "status": "INTERNAL"}})

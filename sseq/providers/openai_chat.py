@@ -12,7 +12,8 @@ DeepSeek, OpenRouter, vLLM, Mistral, Together...).
   ``x_groq.usage``; DeepSeek reports cache hits as
   ``prompt_cache_hit_tokens``.
 - Errors: ``event: error`` (Groq), or a chunk holding an ``error`` object
-  (OpenRouter).
+  (OpenRouter).  ``finish_reason`` ``length`` or ``content_filter``: cut
+  off.  The tier that served it: ``service_tier`` on each chunk.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from collections.abc import Iterator
 from ..records import Record
 from .base import (REASONING, TEXT, TOOL, Api, Family, Fragment, Tokens, UsageObserver, as_int, error_object_text,
                    error_text, json_record, maybe_int)
+
+# finish_reason values that mean the answer was cut off.
+STOPPED_EARLY = frozenset(("length", "content_filter"))
 
 
 def chat_tokens(usage: dict) -> Tokens:
@@ -55,6 +59,7 @@ class ChatObserver(UsageObserver):
 
     def feed(self, record: Record, data: dict) -> None:
         self.note_identity(data.get("model"), data.get("id"))
+        self.note_tier(data.get("service_tier"))
         if type(data.get("provider")) is str:
             self.hints.add("openrouter")
         if "prompt_filter_results" in data:
@@ -84,6 +89,8 @@ class ChatObserver(UsageObserver):
                 self.hints.add("azure")
             if "token_ids" in choice:
                 self.hints.add("vllm")
+            if choice.get("index", 0) == 0:
+                self.note_stop(choice.get("finish_reason"), STOPPED_EARLY)
             delta = choice.get("delta")
             calls = delta.get("tool_calls") if type(delta) is dict else None
             if type(calls) is not list:
@@ -143,9 +150,9 @@ class OpenAIChat(Family):
                     reasoning = delta.get("reasoning")
                 if type(reasoning) is str and reasoning:
                     yield Fragment(REASONING, reasoning)
-                content = delta.get("content")
-                if type(content) is str and content:
-                    yield Fragment(TEXT, content)
+                for key in ("content", "refusal"):
+                    if type(delta.get(key)) is str and delta[key]:
+                        yield Fragment(TEXT, delta[key])
             calls = delta.get("tool_calls")
             for call in calls if type(calls) is list else ():
                 function = call.get("function") if type(call) is dict else None
@@ -169,8 +176,13 @@ class OpenAIChat(Family):
     def usage_observer(self) -> UsageObserver:
         return ChatObserver()
 
-    def opens_stream(self, record: Record, ended_at: Record) -> bool:
-        return True  # nothing follows [DONE] in the same stream
+    def opens_stream(self, record: Record, ended_at: Record, previous: Record | None) -> bool:
+        if self.is_terminal(ended_at):
+            return True  # nothing follows [DONE] in the same stream
+        # After an error: a chunk of another completion.
+        rid = record.data.get("id") if type(record.data) is dict else None
+        before = previous.data.get("id") if previous is not None and type(previous.data) is dict else None
+        return type(rid) is str and bool(rid) and type(before) is str and bool(before) and rid != before
 
     def error_event(self, message: str, previous: Record | None = None, named_events: bool = False) -> Record:
         return json_record("message", {"error": {"message": message, "type": "server_error", "param": None,

@@ -10,8 +10,13 @@ the type is then ``data.type``).
   ``response.function_call_arguments.delta``,
   ``response.custom_tool_call_input.delta`` and the item names of
   ``response.output_item.added``.
+  Text that was not streamed as deltas is taken from the ``.done`` events
+  (``output_text.done``, ``content_part.done``, ``output_item.done``) or
+  from the output of ``response.completed``, once per content part.
 - Usage: ``response.usage`` of the terminal event; cached and reasoning
-  tokens from the ``*_details``; tool calls from the finished output items.
+  tokens from the ``*_details``; tool calls (``web_search_call``...) from
+  the finished output items; ``response.incomplete`` says why in
+  ``incomplete_details.reason``; the tier in ``response.service_tier``.
 - Errors: the ``error`` event, and ``response.failed`` with
   ``response.error``.
 """
@@ -21,11 +26,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..records import Record
-from .base import (REASONING, TEXT, TOOL, Api, Family, Fragment, Tokens, UsageObserver, as_int, error_object_text,
-                   error_text, json_record, maybe_int)
+from .base import (REASONING, TEXT, TOOL, Api, Family, Fragment, TextReader, Tokens, UsageObserver, as_int,
+                   error_object_text, error_text, iter_items, json_record, maybe_int)
 
 TERMINAL_TYPES = frozenset(("response.completed", "response.incomplete", "response.failed", "response.done"))
 _FINAL_TYPES = ("response.completed", "response.incomplete", "response.failed")
+
+# What a finished content part or summary part holds: (fragment kind, key of its text).
+_PART_TEXT = {"output_text": (TEXT, "text"), "refusal": (TEXT, "refusal"),
+              "reasoning_text": (REASONING, "text"), "summary_text": (REASONING, "text")}
+# The .done events of one part, and the key of their text.
+_DONE_TEXT = {"response.output_text.done": (TEXT, "text"), "response.refusal.done": (TEXT, "refusal"),
+              "response.reasoning_text.done": (REASONING, "text"),
+              "response.reasoning_summary_text.done": (REASONING, "text")}
 
 _DELTA_KINDS = {"response.output_text.delta": TEXT, "response.refusal.delta": TEXT,
                 "response.reasoning_summary_text.delta": REASONING,
@@ -58,6 +71,79 @@ def _tool_kind(item_type: str) -> str | None:
     return None
 
 
+def _item_of(data: dict):
+    """Which output item an event is about: its position, else its id (the
+    position, because OpenRouter's final output renames the items)."""
+    index = data.get("output_index")
+    return index if type(index) is int else data.get("item_id")
+
+
+def _part_of(kind: str, data: dict) -> tuple:
+    """Which part of the output a text event is about (its block)."""
+    where = "summary_index" if "reasoning_summary" in kind else "content_index"
+    return (_item_of(data), where[0], data.get(where))
+
+
+class ResponsesTextReader(TextReader):
+    """The deltas as they come, and for a part that had none, its text from
+    whichever finished event shows it first."""
+
+    def __init__(self, family: Family) -> None:
+        super().__init__(family)
+        self._said: set[tuple] = set()
+
+    def iter_fragments(self, record: Record) -> Iterator[Fragment]:
+        data = record.data
+        if type(data) is not dict:
+            return
+        kind = record.type
+        where = _DELTA_KINDS.get(kind)
+        if where is not None:
+            delta = data.get("delta")
+            if type(delta) is str and delta:
+                if where == TOOL:
+                    yield Fragment(TOOL, delta)
+                else:
+                    part = _part_of(kind, data)
+                    self._said.add(part)
+                    yield Fragment(where, delta, part)
+        elif kind in _DONE_TEXT:
+            fragment_kind, key = _DONE_TEXT[kind]
+            yield from self._fallback(_part_of(kind, data), fragment_kind, data.get(key))
+        elif kind == "response.content_part.done" or kind == "response.reasoning_summary_part.done":
+            part = data.get("part")
+            if type(part) is dict and part.get("type") in _PART_TEXT:
+                fragment_kind, key = _PART_TEXT[part["type"]]
+                yield from self._fallback(_part_of(kind, data), fragment_kind, part.get(key))
+        elif kind == "response.output_item.done":
+            item = data.get("item")
+            if type(item) is dict:
+                yield from self._item_fallback(item, data.get("output_index"))
+        elif kind in _FINAL_TYPES:
+            response = data.get("response")
+            output = response.get("output") if type(response) is dict else None
+            for index, item in enumerate(iter_items(output)):
+                yield from self._item_fallback(item, index)
+        elif kind == "response.output_item.added":
+            item = data.get("item")
+            if type(item) is dict and type(item.get("name")) is str and item["name"]:
+                yield Fragment(TOOL, item["name"])  # a function call's name is output too
+
+    def _item_fallback(self, item: dict, index) -> Iterator[Fragment]:
+        which = index if type(index) is int else item.get("id")
+        for where, parts in (("c", item.get("content")), ("s", item.get("summary"))):
+            for position, part in enumerate(iter_items(parts)):
+                if part.get("type") in _PART_TEXT:
+                    fragment_kind, key = _PART_TEXT[part["type"]]
+                    yield from self._fallback((which, where, position), fragment_kind, part.get(key))
+
+    def _fallback(self, part: tuple, kind: str, text) -> Iterator[Fragment]:
+        if part in self._said or type(text) is not str or not text:
+            return
+        self._said.add(part)
+        yield Fragment(kind, text, part)
+
+
 class ResponsesObserver(UsageObserver):
     def __init__(self) -> None:
         super().__init__()
@@ -70,6 +156,11 @@ class ResponsesObserver(UsageObserver):
         response = data.get("response")
         if type(response) is dict:
             self.note_identity(response.get("model"), response.get("id"))
+            self.note_tier(response.get("service_tier"))
+            if kind == "response.incomplete":
+                details = response.get("incomplete_details")
+                reason = details.get("reason") if type(details) is dict else None
+                self.note_stop(reason if type(reason) is str and reason else "incomplete", normal=frozenset())
             if kind in _FINAL_TYPES:
                 usage = response.get("usage")
                 self._usage = usage if type(usage) is dict else None
@@ -105,20 +196,8 @@ class OpenAIResponses(Family):
     def claims(self, record: Record) -> bool:
         return record.type.startswith("response.")
 
-    def iter_fragments(self, record: Record) -> Iterator[Fragment]:
-        data = record.data
-        if type(data) is not dict:
-            return
-        kind = record.type
-        where = _DELTA_KINDS.get(kind)
-        if where is not None:
-            delta = data.get("delta")
-            if type(delta) is str and delta:
-                yield Fragment(where, delta)
-        elif kind == "response.output_item.added":
-            item = data.get("item")
-            if type(item) is dict and type(item.get("name")) is str and item["name"]:
-                yield Fragment(TOOL, item["name"])  # a function call's name is output too
+    def text_reader(self) -> TextReader:
+        return ResponsesTextReader(self)
 
     def is_terminal(self, record: Record) -> bool:
         return record.type in TERMINAL_TYPES
@@ -132,7 +211,7 @@ class OpenAIResponses(Family):
     def usage_observer(self) -> UsageObserver:
         return ResponsesObserver()
 
-    def opens_stream(self, record: Record, ended_at: Record) -> bool:
+    def opens_stream(self, record: Record, ended_at: Record, previous: Record | None) -> bool:
         return record.type == "response.created"
 
     def error_event(self, message: str, previous: Record | None = None, named_events: bool = False) -> Record:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import orjson
 
-from ..records import Record
+from ..records import Record, classify_data
 from . import anthropic, cohere, gemini, openai_chat, openai_responses
 from .base import Api, Family, Fragment, Tokens, UsageObserver
 
@@ -116,11 +116,22 @@ def maybe_provider_of_url(url: str) -> str | None:
     return None
 
 
+def _decoded(record: Record) -> Record:
+    """The record with string data that holds JSON (as ``parse --raw-data``
+    writes it) parsed, as every other reader sees it."""
+    data = record.data
+    if type(data) is str and data[:1] in ("{", "[", " ", "\t"):
+        value, raw = classify_data(data.encode("utf-8", "surrogatepass"))
+        if type(value) is not str:
+            return Record(record.event, value, record.id, record.retry, record.t, raw)
+    return record
+
+
 class StreamReader:
     """One stream read record by record: each record handed to the family
     that claims it (text fragments, and with ``usage`` its usage
     observer), and what the stream says so far: its family, whether it
-    ended, its first in-band error.
+    ended (``terminal``), its first in-band error (``error``).
 
     ``family``: the family of the last record of dict data that one
     claimed (None: no family's yet)."""
@@ -131,6 +142,7 @@ class StreamReader:
         self.terminal = False
         self.error: str | None = None
         self._ended_at: Record | None = None
+        self._last: Record | None = None
         self._readers: dict = {}
         self._observers: dict[Family, UsageObserver] = {}
 
@@ -141,6 +153,7 @@ class StreamReader:
     def feed(self, record: Record) -> list[Fragment]:
         """Note one record; the fragments of output it carries."""
         fragments: list[Fragment] = []
+        record = _decoded(record)
         family = family_of(record)
         if family is not None:
             reader = self._readers.get(family)
@@ -150,30 +163,37 @@ class StreamReader:
             data = record.data
             if type(data) is dict:
                 self.family = family
+                self._last = record
                 if self.usage:
                     observer = self._observers.get(family)
                     if observer is None:
                         observer = self._observers[family] = family.usage_observer()
                     observer.feed(record, data)
-        if self.usage and self.error is None:
+        if self.error is None:
             self.error = maybe_error(record)
+            if self.error is not None and self._ended_at is None:
+                self._ended_at = record
         if not self.terminal and is_terminal(record):
             self.terminal = True
-            self._ended_at = record
+            if self._ended_at is None:
+                self._ended_at = record
         return fragments
 
     def opens_next(self, record: Record) -> bool:
         """True when ``record`` begins a new stream: after a terminal
-        marker, the start of another (``message_start``,
+        marker or an in-band error, the start of another (``message_start``,
         ``response.created``, a Chat chunk after ``[DONE]``, a record of
         another family...)."""
         ended_at = self._ended_at
-        if ended_at is None or type(record.data) is not dict:
+        if ended_at is None:
+            return False
+        record = _decoded(record)
+        if type(record.data) is not dict:
             return False
         family = family_of(record)
         if family is None:
             return False
-        return family is not self.family or family.opens_stream(record, ended_at)
+        return family is not self.family or family.opens_stream(record, ended_at, self._last)
 
     # -- what the usage observer of the stream's family found --------------
 
@@ -198,6 +218,21 @@ class StreamReader:
     def response_id(self) -> str | None:
         observer = self.observer
         return observer.response_id if observer is not None else None
+
+    @property
+    def stop_reason(self) -> str | None:
+        observer = self.observer
+        return observer.stop_reason if observer is not None else None
+
+    @property
+    def stopped_early(self) -> bool:
+        observer = self.observer
+        return observer.stopped_early if observer is not None else False
+
+    @property
+    def service_tier(self) -> str | None:
+        observer = self.observer
+        return observer.service_tier if observer is not None else None
 
     def provider(self, url_provider: str | None = None) -> str | None:
         """Who served the stream: the url's host, else a relay the records

@@ -1,9 +1,11 @@
 """Inputs split into streams, and each stream totalled into a StreamUsage.
 
-A raw SSE file is one stream.  In a records file every ``sseq.open``
-without ``"resume": true`` starts a new stream (a resumed connection
-continues the one before); a records file without ``sseq.open`` is one
-stream.  Folders are walked for recordings; ``.gz`` files are read
+In a records file every ``sseq.open`` without ``"resume": true`` starts a
+new stream (a resumed connection continues the one before).  In any input,
+a terminal marker followed by the start of another stream (its family
+says which record that is: ``message_start``, ``response.created``, a
+Chat chunk after ``[DONE]``...) starts a new stream too, so captures
+appended to one file (``cat a.sse b.sse``) count one by one.  Folders are walked for recordings; ``.gz`` files are read
 decompressed.  Memory stays constant in the length of a stream: records are
 looked at once as they are read.
 """
@@ -23,7 +25,7 @@ from ..parser import DEFAULT_MAX_EVENT_SIZE
 from ..providers import StreamReader, maybe_provider_of_url
 from ..records import CLOSE, OPEN, Record
 from .estimate import estimate_output
-from .model import COMPLETE, ERROR, ESTIMATED, MISSING, REPORTED, TRUNCATED, StreamUsage
+from .model import COMPLETE, ERROR, ESTIMATED, INCOMPLETE, MISSING, REPORTED, TRUNCATED, StreamUsage
 
 # What a folder walk picks up (plain or .gz); files named on the command
 # line are always read.
@@ -154,6 +156,7 @@ class StreamCollector:
                 "output_tokens": tokens.output_tokens,
                 "reasoning_tokens": tokens.reasoning_tokens,
                 "total_tokens": tokens.total_tokens,
+                "cache_write_1h_tokens": tokens.cache_write_1h_tokens,
             }
         elif self.counter is not None and self.counter.seen:
             source = ESTIMATED
@@ -163,6 +166,8 @@ class StreamCollector:
             source = MISSING
         if self.error is not None:
             verdict = ERROR
+        elif reader.stopped_early:
+            verdict = INCOMPLETE
         elif reader.terminal:
             verdict = COMPLETE
         else:
@@ -190,6 +195,8 @@ class StreamCollector:
             output_tokens_per_s=rate,
             started=self.started if self.started is not None else self.fallback_started,
             error=self.error,
+            service_tier=reader.service_tier,
+            stop_reason=reader.stop_reason,
             **fields,
         )
 
@@ -226,6 +233,10 @@ def iter_file_usages(
                         yield current.finish()
                         index += 1
                         current = StreamCollector(name, index, fallback, estimator)
+                elif current.reader.opens_next(record):
+                    yield current.finish()
+                    index += 1
+                    current = StreamCollector(name, index, fallback, estimator)
                 current.feed(record)
     except BadInput as exc:
         error = exc
