@@ -169,11 +169,13 @@ class StreamReader:
                     if observer is None:
                         observer = self._observers[family] = family.usage_observer()
                     observer.feed(record, data)
+        # A record a family claims is asked of that family alone; the others
+        # ([DONE], error events) of every family.
         if self.error is None:
-            self.error = maybe_error(record)
+            self.error = family.maybe_error(record) if family is not None else maybe_error(record)
             if self.error is not None and self._ended_at is None:
                 self._ended_at = record
-        if not self.terminal and is_terminal(record):
+        if not self.terminal and (family.is_terminal(record) if family is not None else is_terminal(record)):
             self.terminal = True
             if self._ended_at is None:
                 self._ended_at = record
