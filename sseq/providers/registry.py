@@ -58,10 +58,22 @@ def detect_family(records: Iterable[Record]) -> Family:
     return openai_chat.FAMILY
 
 
+def _decoded(record: Record) -> Record:
+    """The record with string data that holds JSON (as ``parse --raw-data``
+    writes it) parsed, as every other reader sees it."""
+    data = record.data
+    if type(data) is str and data[:1] in ("{", "[", " ", "\t"):
+        value, raw = classify_data(data.encode("utf-8", "surrogatepass"))
+        if type(value) is not str:
+            return Record(record.event, value, record.id, record.retry, record.t, raw)
+    return record
+
+
 def is_terminal(record: Record) -> bool:
     """True for the record that says the upstream finished: ``[DONE]``
     (Chat Completions and the relays), a terminal Responses or Anthropic
     event, a Gemini chunk carrying a finishReason..."""
+    record = _decoded(record)
     for family in FAMILIES:
         if family.is_terminal(record):
             return True
@@ -70,6 +82,7 @@ def is_terminal(record: Record) -> bool:
 
 def maybe_error(record: Record) -> str | None:
     """The message of an in-band error event in any family's format, or None."""
+    record = _decoded(record)
     for family in FAMILIES:
         message = family.maybe_error(record)
         if message is not None:
@@ -114,17 +127,6 @@ def maybe_provider_of_url(url: str) -> str | None:
         if host == suffix.lstrip(".") or host.endswith(suffix):
             return provider
     return None
-
-
-def _decoded(record: Record) -> Record:
-    """The record with string data that holds JSON (as ``parse --raw-data``
-    writes it) parsed, as every other reader sees it."""
-    data = record.data
-    if type(data) is str and data[:1] in ("{", "[", " ", "\t"):
-        value, raw = classify_data(data.encode("utf-8", "surrogatepass"))
-        if type(value) is not str:
-            return Record(record.event, value, record.id, record.retry, record.t, raw)
-    return record
 
 
 class StreamReader:

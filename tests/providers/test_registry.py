@@ -73,3 +73,11 @@ def test_the_text_of_each_file_and_stream_starts_on_a_line_of_its_own():
     first, second = (run_sseq("text", p).stdout for p in (one, two))
     assert run_sseq("text", one, two).stdout == first + second
     assert run_sseq("text", input=one.read_bytes() + two.read_bytes()).stdout == first + second
+
+
+def test_until_done_sees_the_terminal_marker_in_string_data():
+    path = REAL / "openai-responses-text.sse"
+    raw = run_sseq("parse", "--raw-data", path).stdout
+    extra = b'{"event":"response.created","data":"{\\"type\\":\\"response.created\\"}"}\n'
+    kept = run_sseq("filter", "--until-done", input=raw + extra).stdout
+    assert kept == raw and kept.splitlines()[-1].startswith(b'{"event":"response.completed"')
