@@ -202,7 +202,7 @@ def test_strict_exits_1_on_missing_usage_or_truncation():
     assert strict.returncode == 1
     assert orjson.loads(strict.stdout)["totals"]["streams"] == 3  # the report is still printed
     assert strict.stderr.decode() == (
-        "sseq usage: --strict: 2 stream(s) missing usage or truncated: "
+        "sseq usage: --strict: 2 stream(s) missing usage, truncated or incomplete: "
         f"{files[1]} (missing, complete), {files[2]} (missing, truncated)\n")
     ok = run_sseq("usage", "--strict", files[0])
     assert (ok.returncode, ok.stderr) == (0, b"")
