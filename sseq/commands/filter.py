@@ -11,8 +11,8 @@ import orjson
 
 from ..errors import SseqError, UsageProblem
 from ..inputs import BadLines, iter_batches, iter_sources, iter_type_batches
-from ..markers import is_terminal
 from ..options import input_files, max_event_size, report_skipped, skip_bad, warner
+from ..providers import is_terminal
 from ..output import Output
 from ..records import Record, format_record
 

@@ -28,7 +28,7 @@ from ..usage.streams import iter_input_paths, iter_usages
 @click.option("--ledger", metavar="FILE", type=click.Path(dir_okay=False),
               help="SQLite ledger: add the streams read (each counted once) and report from the whole ledger.")
 @click.option("--estimate", is_flag=True, help="Estimate output tokens from the text of streams that report no usage.")
-@click.option("--strict", is_flag=True, help="Exit 1 when any stream counted is missing usage or truncated.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any stream counted is missing usage, truncated or incomplete.")
 @quiet
 @skip_bad
 @max_event_size
@@ -93,7 +93,7 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
     status = ExitStatus.OK
     if strict and offenders:
         shown = ", ".join(offenders[:5]) + (f" and {len(offenders) - 5} more" if len(offenders) > 5 else "")
-        print(f"sseq usage: --strict: {len(offenders)} stream(s) missing usage or truncated: {shown}", file=sys.stderr)
+        print(f"sseq usage: --strict: {len(offenders)} stream(s) missing usage, truncated or incomplete: {shown}", file=sys.stderr)
         status = ExitStatus.BAD_INPUT
     if strict and empty:
         print(f"sseq usage: --strict: {len(empty)} input(s) held no events or records", file=sys.stderr)
@@ -108,7 +108,7 @@ def _watch(usages, window, offenders: list):
     for usage in usages:
         if usage not in window:
             continue
-        if usage.usage_source == "missing" or usage.verdict == "truncated":
+        if usage.usage_source == "missing" or usage.verdict in ("truncated", "incomplete"):
             name = usage.file if usage.stream == 1 else f"{usage.file}#{usage.stream}"
             offenders.append(f"{name} ({usage.usage_source}, {usage.verdict})")
         yield usage

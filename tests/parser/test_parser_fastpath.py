@@ -6,7 +6,7 @@ writes for them."""
 from __future__ import annotations
 
 import orjson
-from helpers.sse import parse_chunks, reference_parse
+from helpers.oracle import parse_chunks, reference_parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from helpers import REAL, run_sseq
-from helpers.sse import split_at
+from helpers.oracle import split_at
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
