@@ -130,6 +130,10 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+_STDLIB_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]").search
+
+
 def loads_json(text: bytes) -> Any:
     """Parse JSON: orjson, and for the legal JSON it refuses -- a lone
     surrogate escape such as ``"\\ud83d"`` -- the standard library.  Both
@@ -138,8 +142,10 @@ def loads_json(text: bytes) -> Any:
     try:
         return _loads(text)
     except _JSONDecodeError as exc:
+        if not _SURROGATE_ESCAPE(text):
+            raise
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            return _STDLIB_DECODER.decode(text.decode("utf-8"))
         except (ValueError, RecursionError):
             raise exc from None
 
@@ -162,11 +168,24 @@ def classify_data(payload: bytes, raw_data: bool = False) -> tuple[Any, bytes | 
     """
     if not raw_data and _json_text(payload):
         try:
-            value = loads_json(payload)
-        except ValueError:
+            value = _loads(payload)
+        except _JSONDecodeError:
+            return _classify_refused(payload)
+        return value, payload.replace(b"\n", b" ") if 10 in payload else payload
+    return payload.decode("utf-8", "replace"), None
+
+
+def _classify_refused(payload: bytes) -> tuple[Any, bytes | None]:
+    """classify_data of a payload that looks like JSON and that orjson
+    refused: JSON after all if the standard library reads it (see
+    loads_json), else a string."""
+    if _SURROGATE_ESCAPE(payload):
+        try:
+            value = _STDLIB_DECODER.decode(payload.decode("utf-8"))
+        except (ValueError, RecursionError):
             pass
         else:
-            return value, payload.replace(b"\n", b" ") if b"\n" in payload else payload
+            return value, payload.replace(b"\n", b" ") if 10 in payload else payload
     return payload.decode("utf-8", "replace"), None
 
 
@@ -247,22 +266,23 @@ def encode_items(items: list, t: float | None = None, raw_data: bool = False, in
     for item in items:
         if type(item) is tuple:
             kind, payload, id, line = item
-            if payload[:1] in starts and not raw_data:
+            if payload[:1] in starts and not raw_data:  # (surely JSON text, as classify_data sniffs it)
+                if plain and not id:
+                    head = heads.get(kind)
+                    if head is None:
+                        head = _head(record_event(kind))
+                        if len(heads) < 4096:  # (bounded: an upstream chooses the types)
+                            heads[kind] = head
+                else:
+                    head = _head(record_event(kind), id, None, t)
                 try:
                     loads(payload)
                 except Error:
-                    pass  # (classify_data decides, below)
+                    value, raw = _classify_refused(payload)  # ([DONE]: one failed parse is enough)
+                    append(head + (raw if raw is not None else _dumps(value)) + b"}\n")
                 else:
-                    if plain and not id:
-                        head = heads.get(kind)
-                        if head is None:
-                            head = _head(record_event(kind))
-                            if len(heads) < 4096:  # (bounded: an upstream chooses the types)
-                                heads[kind] = head
-                    else:
-                        head = _head(record_event(kind), id, None, t)
                     append(head + payload + b"}\n")
-                    continue
+                continue
             item = Event(kind, payload, id, None, line)
         elif type(item) is not Event and not include_all:
             continue
