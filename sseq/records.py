@@ -8,6 +8,10 @@ A record is one JSON object per line::
 one line its bytes are embedded exactly as they arrived.  Reading such a line
 back, the same bytes can be sliced out again, so a replay gives the upstream's
 own bytes (key order and spacing included) without re-serialising anything.
+JSON of several data lines is embedded as its own bytes too, its line feeds
+made spaces; what orjson refuses but JSON allows (a lone surrogate escape, an
+integer past 64 bits in ``retry``) is read with the standard library, so
+sseq always reads what it wrote.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ __all__ = [
     "parse_record_line",
     "parse_record_types",
     "classify_data",
+    "loads_json",
 ]
 
 OPEN = "sseq.open"
@@ -62,6 +67,7 @@ def wire_event(event: str) -> str | None:
     if event.startswith("sseq."):
         return event[len(UPSTREAM):] if event.startswith(UPSTREAM) else None
     return event
+
 
 _DATA_KEY = b',"data":'
 _STARTS = frozenset((b"{", b"["))
