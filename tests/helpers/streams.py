@@ -7,7 +7,7 @@ import orjson
 from .processes import run_sseq
 
 
-def sse(*events) -> bytes:
+def sse_stream(*events) -> bytes:
     """SSE wire bytes: each event a dict (data only), a string (raw data) or
     (type, data)."""
     out = b""
