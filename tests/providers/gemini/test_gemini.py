@@ -26,7 +26,8 @@ def test_a_cut_off_finish_reason_is_incomplete(reason):
 
 
 def test_stop_is_complete_and_absent_counts_are_zero():
-    (row,) = stream_rows(sse_stream(gemini("Hi", "STOP", promptTokenCount=4, candidatesTokenCount=2, totalTokenCount=6)))
+    chunk = gemini("Hi", "STOP", promptTokenCount=4, candidatesTokenCount=2, totalTokenCount=6)
+    (row,) = stream_rows(sse_stream(chunk))
     assert (row["verdict"], row["stop_reason"]) == ("complete", "STOP")
     # Proto3 leaves zero counts out: no thoughtsTokenCount is 0 reasoning, not unknown.
     assert (row["cached_input_tokens"], row["reasoning_tokens"], row["output_tokens"]) == (0, 0, 2)
@@ -35,7 +36,8 @@ def test_stop_is_complete_and_absent_counts_are_zero():
 @pytest.mark.parametrize("traffic,tier", [("ON_DEMAND", "standard"), ("ON_DEMAND_FLEX", "flex"),
                                           ("ON_DEMAND_PRIORITY", "priority"), ("PROVISIONED_THROUGHPUT", None)])
 def test_the_vertex_traffic_type_is_the_service_tier(traffic, tier):
-    (row,) = stream_rows(sse_stream(gemini("Hi", "STOP", promptTokenCount=4, candidatesTokenCount=2, trafficType=traffic)))
+    chunk = gemini("Hi", "STOP", promptTokenCount=4, candidatesTokenCount=2, trafficType=traffic)
+    (row,) = stream_rows(sse_stream(chunk))
     assert row["service_tier"] == tier
 
 
@@ -51,7 +53,8 @@ def test_grounding_searches_count_as_web_search_calls():
 
 def test_streams_appended_to_one_file_count_apart():
     one = sse_stream(gemini("pong"), gemini("", "STOP", rid="r1", promptTokenCount=3, candidatesTokenCount=1))
-    two = sse_stream(gemini("- Captain", rid="r2"), gemini("", "STOP", rid="r2", promptTokenCount=5, candidatesTokenCount=2))
+    two = sse_stream(gemini("- Captain", rid="r2"),
+                     gemini("", "STOP", rid="r2", promptTokenCount=5, candidatesTokenCount=2))
     rows = stream_rows(one + two)
     assert [(r["response_id"], r["input_tokens"]) for r in rows] == [("r1", 3), ("r2", 5)]
     assert text_of(one + two) == "pong\n- Captain\n"
