@@ -56,6 +56,14 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
         problems.append(error)
         print(f"sseq usage: error: {error}", file=sys.stderr)
 
+    empty = []
+
+    def on_source(source):
+        for message in source.warnings():
+            print(f"sseq usage: {message}", file=sys.stderr)
+        if source.yielded_nothing:
+            empty.append(source.name)
+
     paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
     progress = None
     if len(paths) > 1 and not quiet and sys.stderr.isatty():
@@ -66,7 +74,7 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
     offenders = []
     try:
         usages = iter_usages(paths, on_problem, estimator, bad, max_event_size,
-                             on_file=progress.step if progress else None)
+                             on_file=progress.step if progress else None, on_source=on_source)
         if ledger:
             from ..usage.ledger import Ledger
 
@@ -86,6 +94,9 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
     if strict and offenders:
         shown = ", ".join(offenders[:5]) + (f" and {len(offenders) - 5} more" if len(offenders) > 5 else "")
         print(f"sseq usage: --strict: {len(offenders)} stream(s) missing usage, truncated or incomplete: {shown}", file=sys.stderr)
+        status = ExitStatus.BAD_INPUT
+    if strict and empty:
+        print(f"sseq usage: --strict: {len(empty)} input(s) held no events or records", file=sys.stderr)
         status = ExitStatus.BAD_INPUT
     if problems:
         status = ExitStatus.BAD_INPUT

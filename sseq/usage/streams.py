@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 import orjson
 
 from ..errors import BadInput
-from ..inputs import BadLines, iter_record_batches, open_source
+from ..inputs import BadLines, Source, iter_record_batches, open_source
 from ..parser import DEFAULT_MAX_EVENT_SIZE
 from ..providers import StreamReader, maybe_provider_of_url
 from ..records import CLOSE, OPEN, Record
@@ -215,10 +215,12 @@ def iter_file_usages(
     estimator=None,
     skip_bad: BadLines | None = None,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    on_source: Callable[[Source], None] | None = None,
 ) -> Iterator[StreamUsage]:
     """The streams of one input, in order.  A bad line ends the input with
     BadInput after the streams read before it (the one it interrupted
-    included) have been yielded."""
+    included) have been yielded.  ``on_source`` gets the input once read
+    (for :meth:`Source.warnings`)."""
     source = open_source(path)
     name = source.name
     fallback = _file_time(path)
@@ -242,6 +244,8 @@ def iter_file_usages(
         error = exc
     finally:
         source.close()
+    if error is None and on_source is not None:
+        on_source(source)
     # What was read before a bad line still counts.
     if not current.empty:
         yield current.finish()
@@ -256,6 +260,7 @@ def iter_usages(
     skip_bad: BadLines | None = None,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     on_file: Callable[[str], None] | None = None,
+    on_source: Callable[[Source], None] | None = None,
 ) -> Iterator[StreamUsage]:
     """Every stream of every input; a bad input is handed to ``on_problem``
     (after the streams read before the bad line) and the run goes on with
@@ -264,7 +269,7 @@ def iter_usages(
         if on_file is not None:
             on_file(path)
         try:
-            yield from iter_file_usages(path, estimator, skip_bad, max_event_size)
+            yield from iter_file_usages(path, estimator, skip_bad, max_event_size, on_source)
         except BadInput as error:
             on_problem(error)
 

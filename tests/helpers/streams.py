@@ -7,7 +7,7 @@ import orjson
 from .processes import run_sseq
 
 
-def sse_stream(*events) -> bytes:
+def sse(*events) -> bytes:
     """SSE wire bytes: each event a dict (data only), a string (raw data) or
     (type, data)."""
     out = b""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import REAL, run_sseq, sse_stream, stream_rows, text_of
+from helpers import REAL, run_sseq, sse, stream_rows, text_of
 
 
 def start(mid="msg_1", **usage):
@@ -31,7 +31,7 @@ def end(stop_reason="end_turn", **usage):
 
 
 def test_text_blocks_apart_from_tool_blocks_start_a_line_cited_runs_do_not():
-    data = sse_stream(start(), block(0, "text", text=""), text(0, "Let me search."),
+    data = sse(start(), block(0, "text", text=""), text(0, "Let me search."),
                block(1, "server_tool_use", id="srvtoolu_1", name="web_search", input={}),
                block(2, "web_search_tool_result", tool_use_id="srvtoolu_1", content=[]),
                block(3, "text", text=""), text(3, "It is sunny"),
@@ -44,25 +44,25 @@ def test_text_blocks_apart_from_tool_blocks_start_a_line_cited_runs_do_not():
 
 @pytest.mark.parametrize("reason", ["max_tokens", "refusal", "model_context_window_exceeded"])
 def test_a_cut_off_stop_reason_is_incomplete(reason):
-    (row,) = stream_rows(sse_stream(start(), block(0, "text", text=""), text(0, "Once"), *end(reason)))
+    (row,) = stream_rows(sse(start(), block(0, "text", text=""), text(0, "Once"), *end(reason)))
     assert (row["verdict"], row["stop_reason"], row["output_tokens"]) == ("incomplete", reason, 20)
 
 
 @pytest.mark.parametrize("reason", ["end_turn", "tool_use", "stop_sequence", "pause_turn"])
 def test_a_finished_stop_reason_is_complete(reason):
-    (row,) = stream_rows(sse_stream(start(), block(0, "text", text=""), text(0, "Done"), *end(reason)))
+    (row,) = stream_rows(sse(start(), block(0, "text", text=""), text(0, "Done"), *end(reason)))
     assert (row["verdict"], row["stop_reason"]) == ("complete", reason)
 
 
 def test_one_hour_cache_writes_and_the_service_tier():
-    data = sse_stream(start(cache_creation_input_tokens=12000, cache_read_input_tokens=0, service_tier="priority",
+    data = sse(start(cache_creation_input_tokens=12000, cache_read_input_tokens=0, service_tier="priority",
                      cache_creation={"ephemeral_5m_input_tokens": 2000, "ephemeral_1h_input_tokens": 10000}),
                block(0, "text", text=""), text(0, "ok"), *end())
     (row,) = stream_rows(data)
     assert (row["input_tokens"], row["cache_write_tokens"], row["cache_write_1h_tokens"]) == (12010, 12000, 10000)
     assert row["service_tier"] == "priority"
     # No cache_creation object: the split by TTL is unknown.
-    (row,) = stream_rows(sse_stream(start(cache_creation_input_tokens=500), *end()))
+    (row,) = stream_rows(sse(start(cache_creation_input_tokens=500), *end()))
     assert (row["cache_write_tokens"], row["cache_write_1h_tokens"], row["service_tier"]) == (500, None, None)
 
 
@@ -71,7 +71,7 @@ def test_one_hour_cache_writes_add_up_over_iterations():
                    "cache_creation": {"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 200}},
                   {"input_tokens": 3, "output_tokens": 9, "cache_creation_input_tokens": 50,
                    "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 50}}]
-    (row,) = stream_rows(sse_stream(start(), *end(iterations=iterations)))
+    (row,) = stream_rows(sse(start(), *end(iterations=iterations)))
     assert (row["cache_write_tokens"], row["cache_write_1h_tokens"], row["output_tokens"]) == (350, 250, 16)
 
 
@@ -87,7 +87,7 @@ def test_streams_appended_to_one_file_count_apart():
     assert [(r["stream"], r["response_id"]) for r in rows] == [
         (1, stream_rows(None, one)[0]["response_id"]), (2, stream_rows(None, two)[0]["response_id"])]
     # An error ends a stream too: the next message_start is another one.
-    failed = sse_stream(start("msg_a"), ("error", {"type": "error", "error": {"type": "overloaded_error",
+    failed = sse(start("msg_a"), ("error", {"type": "error", "error": {"type": "overloaded_error",
                                                                         "message": "Overloaded"}}))
-    rows = stream_rows(failed + sse_stream(start("msg_b"), *end()))
+    rows = stream_rows(failed + sse(start("msg_b"), *end()))
     assert [(r["response_id"], r["verdict"]) for r in rows] == [("msg_a", "error"), ("msg_b", "complete")]

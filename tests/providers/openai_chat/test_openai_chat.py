@@ -4,7 +4,7 @@ tier, unknown reasoning, and streams appended to one file."""
 from __future__ import annotations
 
 import pytest
-from helpers import REAL, run_sseq, sse_stream, stream_rows, text_of
+from helpers import REAL, run_sseq, sse, stream_rows, text_of
 
 
 def chunk(delta=None, finish=None, cid="chatcmpl-1", **extra):
@@ -16,14 +16,14 @@ USAGE = {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12}
 
 
 def test_a_refusal_is_the_answer_text():
-    data = sse_stream(chunk({"role": "assistant", "refusal": ""}), chunk({"refusal": "I can't help"}),
+    data = sse(chunk({"role": "assistant", "refusal": ""}), chunk({"refusal": "I can't help"}),
                chunk({"refusal": " with that."}), chunk(finish="stop"), "[DONE]")
     assert text_of(data) == "I can't help with that.\n"
 
 
 @pytest.mark.parametrize("reason", ["length", "content_filter"])
 def test_a_cut_off_finish_reason_is_incomplete_and_strict_counts_it(reason):
-    data = sse_stream(chunk({"content": "Once upon"}), chunk(finish=reason), chunk(usage=USAGE), "[DONE]")
+    data = sse(chunk({"content": "Once upon"}), chunk(finish=reason), chunk(usage=USAGE), "[DONE]")
     (row,) = stream_rows(data)
     assert (row["verdict"], row["stop_reason"], row["usage_source"]) == ("incomplete", reason, "reported")
     strict = run_sseq("usage", "--strict", "-", input=data)
@@ -33,7 +33,7 @@ def test_a_cut_off_finish_reason_is_incomplete_and_strict_counts_it(reason):
 
 
 def test_a_finished_answer_is_complete_with_its_reason():
-    (row,) = stream_rows(sse_stream(chunk({"content": "Hi"}), chunk(finish="tool_calls"), chunk(usage=USAGE), "[DONE]"))
+    (row,) = stream_rows(sse(chunk({"content": "Hi"}), chunk(finish="tool_calls"), chunk(usage=USAGE), "[DONE]"))
     assert (row["verdict"], row["stop_reason"]) == ("complete", "tool_calls")
 
 
@@ -41,33 +41,32 @@ def test_a_finished_answer_is_complete_with_its_reason():
                                            ("on_demand", "standard"), (None, None)])
 def test_the_service_tier_on_the_chunks(tier, expected):
     extra = {"service_tier": tier} if tier else {}
-    (row,) = stream_rows(sse_stream(chunk({"content": "Hi"}, **extra), chunk(finish="stop", **extra),
+    (row,) = stream_rows(sse(chunk({"content": "Hi"}, **extra), chunk(finish="stop", **extra),
                              chunk(usage=USAGE, **extra), "[DONE]"))
     assert row["service_tier"] == expected
 
 
 def test_reasoning_stays_unknown_without_completion_tokens_details():
-    (row,) = stream_rows(sse_stream(chunk({"content": "Hi"}), chunk(finish="stop"), chunk(usage=USAGE), "[DONE]"))
+    (row,) = stream_rows(sse(chunk({"content": "Hi"}), chunk(finish="stop"), chunk(usage=USAGE), "[DONE]"))
     assert (row["output_tokens"], row["reasoning_tokens"]) == (3, None)
 
 
 def test_streams_appended_after_done_count_apart():
-    one = sse_stream(chunk({"content": "pong"}), chunk(finish="stop"), chunk(usage=USAGE), "[DONE]")
+    one = sse(chunk({"content": "pong"}), chunk(finish="stop"), chunk(usage=USAGE), "[DONE]")
     rows = stream_rows(one + one)
     assert [(r["stream"], r["verdict"], r["total_tokens"]) for r in rows] == [(1, "complete", 12), (2, "complete", 12)]
     assert text_of(one + one) == "pong\npong\n"
 
 
 def test_after_an_error_a_chunk_of_another_completion_starts_a_new_stream():
-    failed = sse_stream(chunk({"content": "Captain"}, cid="chatcmpl-a"),
-                        ("error", {"error": {"message": "overloaded"}}))
-    then = sse_stream(chunk({"content": "Ahoy"}, cid="chatcmpl-b"), chunk(finish="stop", cid="chatcmpl-b"),
+    failed = sse(chunk({"content": "Captain"}, cid="chatcmpl-a"), ("error", {"error": {"message": "overloaded"}}))
+    then = sse(chunk({"content": "Ahoy"}, cid="chatcmpl-b"), chunk(finish="stop", cid="chatcmpl-b"),
                chunk(usage=USAGE, cid="chatcmpl-b"), "[DONE]")
     rows = stream_rows(failed + then)
     assert [(r["verdict"], r["response_id"], r["error"]) for r in rows] == [
         ("error", "chatcmpl-a", "overloaded"), ("complete", "chatcmpl-b", None)]
     # The same completion going on after an error is still one stream (OpenRouter).
-    on = sse_stream(chunk({"content": "more"}, cid="chatcmpl-a"), "[DONE]")
+    on = sse(chunk({"content": "more"}, cid="chatcmpl-a"), "[DONE]")
     assert len(stream_rows(failed + on)) == 1
 
 

@@ -5,7 +5,7 @@ streams appended to one file."""
 from __future__ import annotations
 
 import pytest
-from helpers import REAL, run_sseq, sse_stream, stream_rows, text_of
+from helpers import REAL, run_sseq, sse, stream_rows, text_of
 
 import sseq
 
@@ -34,18 +34,18 @@ DONE_ONLY = {
 
 @pytest.mark.parametrize("where", sorted(DONE_ONLY))
 def test_text_not_streamed_as_deltas_is_taken_from_the_finished_events(where):
-    data = sse_stream(CREATED, *DONE_ONLY[where], completed([MESSAGE]))
+    data = sse(CREATED, *DONE_ONLY[where], completed([MESSAGE]))
     assert text_of(data) == "Hello there.\n"
 
 
 def test_every_finished_event_together_still_says_the_text_once():
-    data = sse_stream(CREATED, *DONE_ONLY["output_text.done"], *DONE_ONLY["content_part.done"],
+    data = sse(CREATED, *DONE_ONLY["output_text.done"], *DONE_ONLY["content_part.done"],
                *DONE_ONLY["output_item.done"], completed([MESSAGE]))
     assert text_of(data) == "Hello there.\n"
 
 
 def test_streamed_deltas_are_not_repeated_by_the_finished_events():
-    data = sse_stream(CREATED, ("response.output_text.delta", {"type": "response.output_text.delta", "item_id": "msg_1",
+    data = sse(CREATED, ("response.output_text.delta", {"type": "response.output_text.delta", "item_id": "msg_1",
                                                         "output_index": 0, "content_index": 0, "delta": "Hello"}),
                ("response.output_text.delta", {"type": "response.output_text.delta", "item_id": "msg_1",
                                                "output_index": 0, "content_index": 0, "delta": " there."}),
@@ -72,7 +72,7 @@ def test_each_reasoning_summary_part_starts_a_line():
 
 @pytest.mark.parametrize("reason", ["max_output_tokens", "content_filter"])
 def test_response_incomplete_is_incomplete_with_its_reason(reason):
-    data = sse_stream(CREATED, ("response.incomplete", {"type": "response.incomplete", "response": {
+    data = sse(CREATED, ("response.incomplete", {"type": "response.incomplete", "response": {
         "id": "resp_1", "model": "gpt-5", "status": "incomplete", "incomplete_details": {"reason": reason},
         "usage": {"input_tokens": 5, "output_tokens": 16, "total_tokens": 21}}}))
     (row,) = stream_rows(data)
@@ -88,7 +88,7 @@ def test_the_real_incomplete_recording():
                                            ("scale", None)])
 def test_the_service_tier_of_the_response(tier, expected):
     usage = {"input_tokens": 5, "output_tokens": 1, "total_tokens": 6}
-    (row,) = stream_rows(sse_stream(CREATED, completed(service_tier=tier, usage=usage)))
+    (row,) = stream_rows(sse(CREATED, completed(service_tier=tier, usage=usage)))
     assert (row["verdict"], row["service_tier"]) == ("complete", expected)
 
 
