@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Any
 
 import pytest
 
@@ -62,9 +63,9 @@ class _Starter:
 
     def __init__(self, roots) -> None:
         self._roots = [str(r) for r in roots]
-        self.servers: list = []
-        self.cassettes: list = []
-        self.last = None
+        self.servers: list[Any] = []
+        self.cassettes: list[Any] = []
+        self.last: Any = None
         self._saved_env: dict[str, str | None] = {}
 
     def _resolve(self, path):
