@@ -20,6 +20,18 @@ against the nearest recording.  The marker's keywords: ``ignore`` (jq
 paths), ``match`` (``"request"`` or ``"path"``), ``allow_playback_repeats``
 and the replay options below.
 
+Recording: ``pytest --sseq-record MODE`` (or the ini option
+``sseq_record``) chooses the record mode, shared with ``sseq proxy`` and
+``sseq serve``: ``none`` (the default, replay only: what CI runs), ``once``
+(record a cassette folder that holds no recording yet), ``new`` (replay
+what matches, record the rest), ``all`` (re-record everything).  In the
+modes that record, the SDKs talk to an ``sseq proxy`` per provider, which
+forwards to the real API (``https://api.openai.com``,
+``https://api.anthropic.com``, ``https://generativelanguage.googleapis.com``;
+the marker's ``upstreams={"openai": URL, ...}`` changes them) and writes
+each exchange into the folder (created in the test file's folder when
+missing), secrets redacted.  Real keys come from the environment as usual.
+
 Single recordings: ``sseq_server(recording, **options)`` starts a
 :class:`sseq.serve.server.ReplayServer` on 127.0.0.1 and a free port, and
 returns its URL (no trailing slash), or pass ``routes={"/v1/responses":
@@ -42,10 +54,31 @@ from typing import Any
 
 import pytest
 
-# Replay only, for now.  Record modes (none, once, new, all) are chosen here
-# when the proxy can record: `new` records what a cassette does not match.
-RECORD_MODE = "none"
+RECORD_MODES = ("none", "once", "new", "all")
 _KEY_PLACEHOLDER = "sseq-replay-no-key"
+# Where each provider's SDK goes when a cassette is being recorded.
+UPSTREAMS = {
+    "openai": "https://api.openai.com",
+    "anthropic": "https://api.anthropic.com",
+    "gemini": "https://generativelanguage.googleapis.com",
+}
+# Options of the marker that only the replay server takes.
+_REPLAY_ONLY = ("match", "allow_playback_repeats")
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("sseq")
+    group.addoption("--sseq-record", choices=RECORD_MODES, default=None, metavar="MODE",
+                    help="sseq cassettes: none (replay only, the default), once, new (record what does not "
+                         "match), all (re-record); see sseq-proxy(1).")
+    parser.addini("sseq_record", "sseq cassettes' record mode when --sseq-record is not given", default="none")
+
+
+def _record_mode(config) -> str:
+    mode = config.getoption("--sseq-record") or config.getini("sseq_record") or "none"
+    if mode not in RECORD_MODES:
+        raise pytest.UsageError(f"sseq_record = {mode!r}: expected one of {', '.join(RECORD_MODES)}")
+    return mode
 
 
 def pytest_configure(config) -> None:
@@ -61,10 +94,12 @@ def _warn(text: str) -> None:
 class _Starter:
     """The callable the fixture returns."""
 
-    def __init__(self, roots) -> None:
+    def __init__(self, roots, record_mode: str = "none") -> None:
         self._roots = [str(r) for r in roots]
+        self.record_mode = record_mode
         self.servers: list[Any] = []
         self.cassettes: list[Any] = []
+        self.proxies: list[Any] = []
         self.last: Any = None
         self._saved_env: dict[str, str | None] = {}
 
@@ -94,12 +129,21 @@ class _Starter:
         self.last = server
         return server.url
 
-    def cassette(self, folder, *, host: str = "127.0.0.1", **options) -> str:
-        """Serve a cassette folder, point the SDKs' base-URL variables at
-        it for this test, and return its URL."""
+    def cassette(self, folder, *, host: str = "127.0.0.1", upstreams=None, **options) -> str:
+        """Serve a cassette folder (or, in the record modes, record into it
+        through ``sseq proxy``), point the SDKs' base-URL variables at it
+        for this test, and return its URL (the OpenAI proxy's when
+        recording)."""
         from sseq.serve.server import ReplayServer
 
         path = self._resolve(folder)
+        if self.record_mode != "none":
+            if not os.path.exists(path):
+                path = os.path.join(self._roots[-1], os.fspath(folder))
+            urls = self._record(path, host, dict(UPSTREAMS, **(upstreams or {})), options)
+            self._set_env({"OPENAI_BASE_URL": urls["openai"] + "/v1", "ANTHROPIC_BASE_URL": urls["anthropic"],
+                           "GOOGLE_GEMINI_BASE_URL": urls["gemini"]})
+            return urls["openai"]
         if not os.path.isdir(path):
             raise pytest.UsageError(f"sseq_cassette: {folder} is not a folder of recordings")
         server = ReplayServer(path, host, 0, on_error=_warn, **options).start()
@@ -115,6 +159,24 @@ class _Starter:
             self._set_env({"GEMINI_API_KEY": _KEY_PLACEHOLDER})
         return server.url
 
+    def _record(self, path: str, host: str, upstreams: dict[str, str], options: dict) -> dict[str, str]:
+        """One recording proxy per provider, all into the cassette folder."""
+        from sseq.proxy.server import ProxyServer
+
+        unknown = sorted(set(options) - {"ignore", *_REPLAY_ONLY})
+        if unknown:
+            raise pytest.UsageError(f"sseq_cassette: {', '.join(unknown)} cannot be used with --sseq-record "
+                                    f"{self.record_mode} (the proxy records)")
+        urls = {}
+        for provider, upstream in upstreams.items():
+            proxy = ProxyServer(upstream, host, 0, record=path, mode=self.record_mode,
+                                ignore=tuple(options.get("ignore", ())), quiet=True, on_error=_warn).start()
+            self.servers.append(proxy)
+            self.proxies.append(proxy)
+            self.last = proxy
+            urls[provider] = proxy.url
+        return urls
+
     def _set_env(self, values: dict[str, str]) -> None:
         for name, value in values.items():
             self._saved_env.setdefault(name, os.environ.get(name))
@@ -122,7 +184,9 @@ class _Starter:
 
     def unmatched(self) -> list[str]:
         """The message of every request no cassette recording matched."""
-        return [f"{s.method} {s.path}: {s.miss}" for server in self.cassettes for s in server.misses]
+        found = [f"{s.method} {s.path}: {s.miss}" for server in self.cassettes for s in server.misses]
+        return found + [f"{e.method} {e.path}: {e.miss}" for proxy in self.proxies for e in proxy.log
+                        if e.miss is not None]
 
     def stop_all(self) -> None:
         while self.servers:
@@ -139,7 +203,7 @@ class _Starter:
 def sseq_server(request):
     """Start sseq replay servers: ``url = sseq_server("chat.ndjson")``, or
     ``@pytest.mark.sseq_cassette("folder")`` to serve a cassette."""
-    starter = _Starter([request.config.rootpath, request.path.parent])
+    starter = _Starter([request.config.rootpath, request.path.parent], _record_mode(request.config))
     marker = request.node.get_closest_marker("sseq_cassette")
     try:
         if marker is not None:

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import orjson
 
 from ..errors import UsageProblem
-from ..fetch.redact import is_secret_header
+from ..redact import is_secret_header
 
 __all__ = ["MATCH_MODES", "REDACTED", "Matcher", "RequestKey", "Miss", "normal_path", "split_target"]
 
