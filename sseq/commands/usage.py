@@ -28,7 +28,7 @@ from ..usage.streams import iter_input_paths, iter_usages
 @click.option("--ledger", metavar="FILE", type=click.Path(dir_okay=False),
               help="SQLite ledger: add the streams read (each counted once) and report from the whole ledger.")
 @click.option("--estimate", is_flag=True, help="Estimate output tokens from the text of streams that report no usage.")
-@click.option("--strict", is_flag=True, help="Exit 1 when any stream counted is missing usage or truncated.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any stream counted is missing usage, truncated or incomplete.")
 @quiet
 @skip_bad
 @max_event_size
@@ -56,6 +56,14 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
         problems.append(error)
         print(f"sseq usage: error: {error}", file=sys.stderr)
 
+    empty = []
+
+    def on_source(source):
+        for message in source.warnings():
+            print(f"sseq usage: {message}", file=sys.stderr)
+        if source.yielded_nothing:
+            empty.append(source.name)
+
     paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
     progress = None
     if len(paths) > 1 and not quiet and sys.stderr.isatty():
@@ -66,7 +74,7 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
     offenders = []
     try:
         usages = iter_usages(paths, on_problem, estimator, bad, max_event_size,
-                             on_file=progress.step if progress else None)
+                             on_file=progress.step if progress else None, on_source=on_source)
         if ledger:
             from ..usage.ledger import Ledger
 
@@ -85,7 +93,10 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
     status = ExitStatus.OK
     if strict and offenders:
         shown = ", ".join(offenders[:5]) + (f" and {len(offenders) - 5} more" if len(offenders) > 5 else "")
-        print(f"sseq usage: --strict: {len(offenders)} stream(s) missing usage or truncated: {shown}", file=sys.stderr)
+        print(f"sseq usage: --strict: {len(offenders)} stream(s) missing usage, truncated or incomplete: {shown}", file=sys.stderr)
+        status = ExitStatus.BAD_INPUT
+    if strict and empty:
+        print(f"sseq usage: --strict: {len(empty)} input(s) held no events or records", file=sys.stderr)
         status = ExitStatus.BAD_INPUT
     if problems:
         status = ExitStatus.BAD_INPUT
@@ -97,7 +108,7 @@ def _watch(usages, window, offenders: list):
     for usage in usages:
         if usage not in window:
             continue
-        if usage.usage_source == "missing" or usage.verdict == "truncated":
+        if usage.usage_source == "missing" or usage.verdict in ("truncated", "incomplete"):
             name = usage.file if usage.stream == 1 else f"{usage.file}#{usage.stream}"
             offenders.append(f"{name} ({usage.usage_source}, {usage.verdict})")
         yield usage

@@ -15,7 +15,7 @@ from helpers import REAL_FILES, ROOT
 from helpers.serving import serving
 
 from sseq.library import read_records
-from sseq.markers import maybe_error
+from sseq.providers import maybe_error
 
 NODE_DIR = ROOT / "tests" / "helpers" / "node"
 FILES = [p for p in REAL_FILES if "-chat-" in p.stem or "-responses-" in p.stem]

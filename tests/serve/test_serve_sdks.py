@@ -18,7 +18,7 @@ from helpers import REAL_FILES
 from helpers.serving import serving
 
 from sseq.library import read_records
-from sseq.markers import maybe_error
+from sseq.providers import maybe_error
 
 CHAT = [p for p in REAL_FILES if "-chat-" in p.stem]
 RESPONSES = [p for p in REAL_FILES if "-responses-" in p.stem]
