@@ -180,6 +180,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
         found = context.find(self.command, self.path, body[0])
         if isinstance(found, Miss):
             self._current.miss = found.message
+            self._current.status = int(MISS_STATUS)
+            context.missed(self._current)
             self._answer(int(MISS_STATUS), [("Content-Type", "application/json")], miss_body(found))
             return
         recording = found

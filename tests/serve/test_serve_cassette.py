@@ -372,6 +372,8 @@ def test_library_users_get_the_log_and_the_misses(weather_cassette):
         list(client.chat.completions.create(**ask("What is the weather in Paris?"), user="u1"))
         with pytest.raises(openai.NotFoundError):
             client.chat.completions.create(**ask("What is the weather in Oslo?"))
+        # Known before the 404 was sent: no waiting for the log.
+        assert [(s.method, s.path, s.status) for s in server.misses] == [("POST", "/v1/chat/completions", 404)]
     log = sorted(server.log, key=lambda s: s.started)
     assert [(s.method, s.path, s.status, s.recording and Path(s.recording).name, s.events) for s in log] == [
         ("POST", "/v1/chat/completions", 200, "paris.ndjson", 4), ("POST", "/v1/chat/completions", 404, None, 0)]
