@@ -254,7 +254,7 @@ def test_an_upstream_that_goes_away_gives_the_client_a_broken_body_and_the_recor
     assert body.startswith(chat_chunk("Hel"))
     close = only_recording(tmp_path)[-1]["data"]
     assert close["reason"] == "network-error" and close["events"] == 1
-    assert "broke" in close["error"]
+    assert "broke" in close["error"] and close["unfinished_block"] is True
 
 
 def test_an_upstream_that_stalls_past_the_idle_timeout_is_cut_and_the_recording_says_so(upstream, tmp_path):
