@@ -11,9 +11,10 @@ MISSING = "missing"
 USAGE_SOURCES = (REPORTED, ESTIMATED, MISSING)
 
 COMPLETE = "complete"
+INCOMPLETE = "incomplete"
 ERROR = "error"
 TRUNCATED = "truncated"
-VERDICTS = (COMPLETE, ERROR, TRUNCATED)
+VERDICTS = (COMPLETE, INCOMPLETE, ERROR, TRUNCATED)
 
 TOKEN_FIELDS = (
     "input_tokens",
@@ -77,6 +78,13 @@ class StreamUsage:
     first output delta to the end; both None unless records carry ``t``.
     ``started``: POSIX seconds, from ``sseq.open``'s ``started`` or else the
     file's modification time; it decides the stream's day.
+
+    ``stop_reason``: the provider's reason for an ``incomplete`` stream;
+    ``cache_write_1h_tokens``: the part of ``cache_write_tokens`` written
+    with a 1-hour TTL; ``service_tier``: ``standard``, ``flex``,
+    ``priority`` or ``batch`` when the stream said.  ``events``: how many
+    upstream events the digest covers; ``host`` and ``labels``: the
+    recording machine and the ``--label``s from ``sseq.open``.
     """
 
     file: str
@@ -99,13 +107,19 @@ class StreamUsage:
     output_tokens_per_s: float | None = None
     started: float | None = None
     error: str | None = None
+    stop_reason: str | None = None
+    cache_write_1h_tokens: int | None = None
+    service_tier: str | None = None
+    events: int = 0
+    host: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
-        """The identity the ledger counts once: the provider's response id
-        (with its api, so two formats cannot collide), else the digest."""
-        if self.response_id:
-            return f"{self.api}:{self.response_id}"
+        """The identity the ledger counts once: the stream's content.  Two
+        streams that share a response id but differ are two streams; the
+        response id is only a hint that a truncated sighting is a part of a
+        longer one (see ``ledger``)."""
         return f"sha256:{self.digest}"
 
     def to_dict(self) -> dict[str, Any]:

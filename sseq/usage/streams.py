@@ -82,6 +82,8 @@ class StreamCollector:
         self.started: float | None = None
         self.url_provider: str | None = None
         self.request_model: str | None = None
+        self.host: str | None = None
+        self.labels: dict[str, str] = {}
         self.base_t: float | None = None
         self.first_output_t: float | None = None
         self.last_t: float | None = None
@@ -127,6 +129,11 @@ class StreamCollector:
                 self.started = maybe_posix_time(data.get("started"))
             if self.base_t is None and record.t is not None:
                 self.base_t = record.t
+            if self.host is None and type(data.get("host")) is str:
+                self.host = data["host"]
+            labels = data.get("labels")
+            if type(labels) is dict and not self.labels:
+                self.labels = {str(k): v if type(v) is str else orjson.dumps(v).decode() for k, v in labels.items()}
             url = data.get("url")
             if type(url) is str and self.url_provider is None:
                 self.url_provider = maybe_provider_of_url(url)
@@ -194,6 +201,9 @@ class StreamCollector:
             output_tokens_per_s=rate,
             started=self.started if self.started is not None else self.fallback_started,
             error=self.error,
+            events=self.events,
+            host=self.host,
+            labels=self.labels,
             **fields,
         )
 

@@ -153,7 +153,7 @@ def test_by_provider_totals_of_the_real_recordings():
     assert (totals["streams"], totals["input_tokens"], totals["output_tokens"], totals["total_tokens"]) == (
         30, 89566, 7395, 96961)
     assert totals["usage_source"] == {"reported": 26, "estimated": 0, "missing": 4}
-    assert totals["verdict"] == {"complete": 26, "error": 3, "truncated": 1}
+    assert totals["verdict"] == {"complete": 26, "incomplete": 0, "error": 3, "truncated": 1}
 
 
 def test_demo_table():

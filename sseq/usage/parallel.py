@@ -1,0 +1,82 @@
+"""Files read in N processes, streams handed on in the order one process
+would give them: the report of ``-j N`` is the report of ``-j 1``.
+
+Each worker reads whole files (a file's streams stay together and in
+order); results come back in input order, and bad inputs are reported in
+that order too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from ..errors import BadInput
+from ..inputs import BadLines
+from ..parser import DEFAULT_MAX_EVENT_SIZE
+from .model import StreamUsage
+from .streams import iter_file_usages, iter_usages
+
+
+def _read_file(job: tuple) -> tuple[list[StreamUsage], tuple | None, tuple | None]:
+    """In a worker: one file's streams, its bad input as (source, line,
+    reason), and what --skip-bad counted (count, first)."""
+    path, estimate, skip_bad, max_event_size = job
+    estimator = None
+    if estimate:
+        from .estimate import Estimator
+
+        estimator = Estimator()
+    bad = BadLines() if skip_bad else None
+    usages: list[StreamUsage] = []
+    problem = None
+    try:
+        for usage in iter_file_usages(path, estimator, bad, max_event_size):
+            usages.append(usage)
+    except BadInput as exc:
+        problem = (exc.source, exc.line, exc.reason)
+    skipped = None
+    if bad is not None and bad.count:
+        first = bad.first
+        skipped = (bad.count, (first.source, first.line, first.reason) if first is not None else None)
+    return usages, problem, skipped
+
+
+def iter_usages_parallel(
+    paths: list[str],
+    jobs: int,
+    on_problem: Callable[[BadInput], None],
+    estimate: bool = False,
+    skip_bad: BadLines | None = None,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    on_file: Callable[[str], None] | None = None,
+) -> Iterator[StreamUsage]:
+    """Every stream of every input, read by ``jobs`` processes; standard
+    input, and a single file, are read here."""
+    if jobs <= 1 or len(paths) < 2 or "-" in paths:
+        estimator = None
+        if estimate:
+            from .estimate import Estimator
+
+            estimator = Estimator()
+        yield from iter_usages(paths, on_problem, estimator, skip_bad, max_event_size, on_file)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Enough files per task to keep the workers' start-up and pickling small
+    # beside the reading, few enough that the work stays spread.
+    chunksize = max(1, min(64, len(paths) // (jobs * 8)))
+    work = [(path, estimate, skip_bad is not None, max_event_size) for path in paths]
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        for path, (usages, problem, skipped) in zip(paths, pool.map(_read_file, work, chunksize=chunksize),
+                                                    strict=True):
+            if on_file is not None:
+                on_file(path)
+            yield from usages
+            if skipped is not None and skip_bad is not None:
+                count, first = skipped
+                if skip_bad.first is None and first is not None:
+                    skip_bad.first = BadInput(*first)
+                skip_bad.count += count
+            if problem is not None:
+                on_problem(BadInput(*problem))
