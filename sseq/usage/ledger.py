@@ -8,9 +8,10 @@ another machine, is known; two different streams that happen to share a
 response id (``chatcmpl-123``) are two streams.  The response id is a hint
 for one thing only: a truncated sighting (a recording read while it was
 still being written) is taken as a part of a sighting of the same api and
-response id with at least as many events.  The longer sighting replaces
-the truncated one, in the same transaction; a truncated one that comes
-after the longer is already counted.
+response id with more events and the same first events (the digests
+after 1, 2, 4... events, ``StreamUsage.checkpoints``).  The longer
+sighting replaces the truncated one, in the same transaction; a truncated
+one that comes after the longer is already counted.
 
 A run adds its streams in one write transaction that holds the ledger's
 writers' lock (SQLite: ``BEGIN IMMEDIATE`` with WAL and a busy timeout;
@@ -42,7 +43,7 @@ _KINDS = {
     "str": ("text", False), "str | None": ("text", True),
     "int": ("int", False), "int | None": ("int", True),
     "float | None": ("real", True),
-    "dict[str, int]": ("json", False), "dict[str, str]": ("json", False),
+    "dict[str, int]": ("json", False), "dict[str, str]": ("json", False), "list[str]": ("json", False),
 }
 
 
@@ -104,6 +105,7 @@ class Sighting(Protocol):
     response_id: str | None
     verdict: str
     events: int
+    checkpoints: list[str]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -115,6 +117,15 @@ class Known:
     response_id: str | None
     verdict: str
     events: int
+    checkpoints: list[str]
+
+    @classmethod
+    def of_row(cls, row: tuple) -> Known:
+        key, api, response_id, verdict, events, checkpoints = row
+        return cls(key, api, response_id, verdict, events, orjson.loads(checkpoints))
+
+
+KNOWN_COLUMNS = "key, api, response_id, verdict, events, checkpoints"
 
 
 class Store(Protocol):
@@ -135,10 +146,15 @@ class Store(Protocol):
 
 
 def _is_part_of(part: Sighting, whole: Sighting) -> bool:
-    """A truncated sighting is a part of a sighting of the same stream with
-    at least as many events (same api and response id: the hint)."""
-    return (part.verdict == TRUNCATED and part.response_id is not None and part.api == whole.api
-            and part.response_id == whole.response_id and part.events <= whole.events)
+    """A truncated sighting is a part of a longer sighting of the same api
+    and response id (the hint) whose first events are the same: they agree
+    on the digest after the largest power of two of the part's events, at
+    least half of them."""
+    if not (part.verdict == TRUNCATED and part.response_id is not None and part.api == whole.api
+            and part.response_id == whole.response_id and 0 < part.events < whole.events):
+        return False
+    k = part.events.bit_length() - 1  # checkpoints[k] covers the first 2**k events
+    return k < len(part.checkpoints) and k < len(whole.checkpoints) and part.checkpoints[k] == whole.checkpoints[k]
 
 
 class Ledger:
@@ -184,7 +200,8 @@ class Ledger:
                 keys.add(usage.key)
                 if usage.response_id:
                     hinted.setdefault((usage.api, usage.response_id), []).append(
-                        Known(usage.key, usage.api, usage.response_id, usage.verdict, usage.events))
+                        Known(usage.key, usage.api, usage.response_id, usage.verdict, usage.events,
+                              usage.checkpoints))
                 if parts:
                     improved += 1
                 else:

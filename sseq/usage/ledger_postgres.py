@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import SseqError
-from .ledger import COLUMNS, LEDGER_VERSION, NAMES, Known, default_of
+from .ledger import COLUMNS, KNOWN_COLUMNS, LEDGER_VERSION, NAMES, Known, default_of
 
 _TYPES = {"text": "TEXT", "int": "BIGINT", "real": "DOUBLE PRECISION", "json": "TEXT"}
 # One number that names "the sseq ledger writers' lock" in pg_advisory_xact_lock.
@@ -94,9 +94,9 @@ class PostgresStore:
         return {r[0] for r in self._fetch("SELECT key FROM streams WHERE key = ANY(%s)", (keys,))}
 
     def by_response_ids(self, response_ids: list[str]) -> list[Known]:
-        rows = self._fetch("SELECT key, api, response_id, verdict, events FROM streams WHERE response_id = ANY(%s)",
+        rows = self._fetch(f"SELECT {KNOWN_COLUMNS} FROM streams WHERE response_id = ANY(%s)",
                            (response_ids,))
-        return [Known(*row) for row in rows]
+        return [Known.of_row(row) for row in rows]
 
     def insert(self, rows: list[tuple]) -> None:
         try:

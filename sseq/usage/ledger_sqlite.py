@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from ..errors import SseqError
-from .ledger import BUSY_TIMEOUT_S, COLUMNS, LEDGER_VERSION, NAMES, ORDER_BY, Known, default_of
+from .ledger import BUSY_TIMEOUT_S, COLUMNS, KNOWN_COLUMNS, LEDGER_VERSION, NAMES, ORDER_BY, Known, default_of
 
 _TYPES = {"text": "TEXT", "int": "INTEGER", "real": "REAL", "json": "TEXT"}
 _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
@@ -48,6 +48,8 @@ class SqliteStore:
         version = int(row[0]) if row else (1 if had_streams else LEDGER_VERSION)
         if version > LEDGER_VERSION:
             raise SseqError(f"--ledger {self.target}: written by a newer sseq (ledger version {version}); upgrade sseq")
+        if version < 2 and had_streams:
+            self._rebuild_v1()
         db.execute(_CREATE)
         present = {r[1] for r in db.execute("PRAGMA table_info(streams)")}
         for column in COLUMNS:
@@ -55,14 +57,31 @@ class SqliteStore:
                 default = default_of(column)
                 sql = f"ALTER TABLE streams ADD COLUMN {column.name} {_TYPES[column.kind]}"
                 if default is not None:
-                    sql += f" NOT NULL DEFAULT {default!r}" if column.kind != "real" else f" NOT NULL DEFAULT {default}"
+                    sql += f" NOT NULL DEFAULT {default!r}"
                 db.execute(sql)
-        if version < 2:
-            # Version 1 keyed streams by response id; each stored row is one
-            # distinct stream, so its content digest is a unique key.
-            db.execute("UPDATE streams SET key = 'sha256:' || digest")
         db.execute("CREATE INDEX IF NOT EXISTS streams_response_id ON streams (response_id)")
         db.execute("INSERT OR REPLACE INTO sseq_meta VALUES ('ledger_version', ?)", (str(LEDGER_VERSION),))
+
+    def _rebuild_v1(self) -> None:
+        """Version 1 keyed streams by response id and kept a rank; each of its
+        rows is one distinct stream, so its content digest is a unique key."""
+        db = self.db
+        db.execute("ALTER TABLE streams RENAME TO streams_v1")
+        db.execute(_CREATE)
+        old = {r[1] for r in db.execute("PRAGMA table_info(streams_v1)")}
+        names, values = [], []
+        for column in COLUMNS:
+            if column.name == "key":
+                names.append("key")
+                values.append("'sha256:' || digest")
+            elif column.name in old:
+                names.append(column.name)
+                values.append(column.name)
+            elif default_of(column) is not None:
+                names.append(column.name)
+                values.append(repr(default_of(column)))
+        db.execute(f"INSERT INTO streams ({', '.join(names)}) SELECT {', '.join(values)} FROM streams_v1")
+        db.execute("DROP TABLE streams_v1")
 
     def begin_write(self) -> None:
         try:
@@ -94,9 +113,9 @@ class SqliteStore:
         return {r[0] for r in self._in("SELECT key FROM streams WHERE key IN ({})", keys)}
 
     def by_response_ids(self, response_ids: list[str]) -> list[Known]:
-        rows = self._in("SELECT key, api, response_id, verdict, events FROM streams WHERE response_id IN ({})",
+        rows = self._in(f"SELECT {KNOWN_COLUMNS} FROM streams WHERE response_id IN ({{}})",
                         response_ids)
-        return [Known(*row) for row in rows]
+        return [Known.of_row(row) for row in rows]
 
     def insert(self, rows: list[tuple]) -> None:
         try:

@@ -83,8 +83,11 @@ class StreamUsage:
     ``cache_write_1h_tokens``: the part of ``cache_write_tokens`` written
     with a 1-hour TTL; ``service_tier``: ``standard``, ``flex``,
     ``priority`` or ``batch`` when the stream said.  ``events``: how many
-    upstream events the digest covers; ``host`` and ``labels``: the
-    recording machine and the ``--label``s from ``sseq.open``.
+    upstream events the digest covers; ``checkpoints``: the digest after
+    the first 1, 2, 4, 8... events (16 hex digits each), so the ledger can
+    tell a cut-short sighting of this stream from another stream; ``host``
+    and ``labels``: the recording machine and the ``--label``s from
+    ``sseq.open``.
     """
 
     file: str
@@ -111,6 +114,7 @@ class StreamUsage:
     cache_write_1h_tokens: int | None = None
     service_tier: str | None = None
     events: int = 0
+    checkpoints: list[str] = field(default_factory=list)
     host: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
 

@@ -77,6 +77,7 @@ class StreamCollector:
         self.observer = UsageObserver()
         self.digest = hashlib.sha256()
         self.events = 0
+        self.checkpoints: list[str] = []
         self.terminal = False
         self.error: str | None = None
         self.started: float | None = None
@@ -104,6 +105,8 @@ class StreamCollector:
             raw = data.encode("utf-8", "replace") if type(data) is str else orjson.dumps(data)
         self.digest.update(raw)
         self.digest.update(b"\n\n")
+        if self.events & (self.events - 1) == 0:  # 1, 2, 4, 8...: see StreamUsage.checkpoints
+            self.checkpoints.append(self.digest.copy().hexdigest()[:16])
         self.observer.feed(record)
         if self.error is None:
             message = maybe_error(record)
@@ -202,6 +205,7 @@ class StreamCollector:
             started=self.started if self.started is not None else self.fallback_started,
             error=self.error,
             events=self.events,
+            checkpoints=self.checkpoints,
             host=self.host,
             labels=self.labels,
             **fields,

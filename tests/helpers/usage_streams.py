@@ -82,3 +82,30 @@ def chat_events(response_id: str, model: str, prompt: int, completion: int, text
 
 def ndjson_rows(stdout: bytes) -> list[dict]:
     return [orjson.loads(line) for line in stdout.splitlines()]
+
+
+def make_archive(folder, count: int) -> list:
+    """``count`` recordings made from the 30 real ones, as fetch writes
+    them, spread over days, hosts and teams; each copy starts with one
+    event of its own, so every file is a distinct stream."""
+    import sseq
+
+    from .paths import REAL_FILES
+
+    sources = [sseq.read_records(str(path)) for path in REAL_FILES]
+    written = []
+    for n in range(count):
+        day = 1 + n % 28
+        sub = folder / f"2026-11-{day:02d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        records = sources[n % len(sources)]
+        opened = {"url": "", "method": "POST", "status": 200, "headers": {},
+                  "started": f"2026-11-{day:02d}T{n % 24:02d}:{n % 60:02d}:00.000Z",
+                  "host": f"host-{n % 3}", "labels": {"team": ("search", "ads", "infra")[n % 3 if n % 7 else 0]}}
+        out = format_record(Record("sseq.open", opened, t=0.0))
+        out += format_record(Record("copy", {"copy": n}, t=0.0))
+        out += b"".join(format_record(r) for r in records)
+        path = sub / f"rec-{n:05d}.ndjson"
+        path.write_bytes(out)
+        written.append(path)
+    return written
