@@ -23,10 +23,13 @@ demo: $(STAMP)
 	@$(BIN)/sseq usage --format table $(DEMO)
 
 # Debian packages the tests use: headless Chromium for the EventSource tests,
-# groff to check the man pages, jq for the benchmark.  Installed when missing.
+# groff to check the man pages, jq for the benchmark, PostgreSQL for the
+# shared-ledger tests (its initdb lives under /usr/lib/postgresql/N/bin, off
+# PATH).  Installed when missing.
 DEBS := chromium:chromium groff:groff-base jq:jq
 tools:
 	@missing=""; for pair in $(DEBS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make: installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
