@@ -64,7 +64,7 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
         from ..usage.shard import iter_shard_paths, parse_shard
 
         index, count = parse_shard(shard)
-        paths = list(iter_shard_paths(inputs or ["-"], index, count))
+        paths = list(iter_shard_paths(inputs, index, count)) if inputs else ([] if ledger else ["-"])
     else:
         paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
     progress = None

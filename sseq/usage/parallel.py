@@ -16,6 +16,14 @@ from .model import StreamUsage
 from .streams import iter_file_usages, iter_usages
 
 
+def _quiet_worker() -> None:
+    """Ctrl-C is the main process's to handle (exit 130, no traceback):
+    the workers ignore it and are shut down by it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _read_file(job: tuple) -> tuple[list[StreamUsage], tuple | None, tuple | None]:
     """In a worker: one file's streams, its bad input as (source, line,
     reason), and what --skip-bad counted (count, first)."""
@@ -67,7 +75,7 @@ def iter_usages_parallel(
     chunksize = max(1, min(64, len(paths) // (jobs * 8)))
     work = [(path, estimate, skip_bad is not None, max_event_size) for path in paths]
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_quiet_worker) as pool:
         for path, (usages, problem, skipped) in zip(paths, pool.map(_read_file, work, chunksize=chunksize),
                                                     strict=True):
             if on_file is not None:

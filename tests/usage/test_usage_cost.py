@@ -25,7 +25,6 @@ from helpers.usage_streams import (
 from sseq.errors import SseqError
 from sseq.usage.model import StreamUsage
 from sseq.usage.prices import PriceTable
-from sseq.usage.streams import iter_file_usages
 
 TABLE = PriceTable.load(str(LITELLM_EXCERPT))
 P = table_price

@@ -82,3 +82,19 @@ def test_the_per_stream_row_is_versioned_and_documented(tmp_path):
     assert [(name, typ.split(":")[0].replace(" or null", "?")) for name, typ in documented] == [
         (name, kind) for name, kind in STREAM_FIELDS]
     assert STREAM_SCHEMA in section
+
+
+def test_strict_counts_incomplete_streams(tmp_path):
+    import sqlite3
+
+    ledger = tmp_path / "audit.sqlite"
+    assert run_sseq("usage", "--ledger", ledger, REAL / "openai-chat-text-usage.sse").returncode == 0
+    with sqlite3.connect(ledger) as db:  # as the providers' rules record a stream cut by max_tokens
+        db.execute("UPDATE streams SET verdict = 'incomplete', stop_reason = 'length'")
+    result = run_sseq("usage", "--ledger", ledger, "--strict", "--format", "table")
+    assert result.returncode == 1
+    assert result.stderr.decode() == ("sseq usage: --strict: 1 stream(s) missing usage, truncated or incomplete: "
+                                      f"{REAL / 'openai-chat-text-usage.sse'} (reported, incomplete, length)\n")
+    assert "1 incomplete" in result.stdout.decode()
+    rows = ndjson_rows(run_sseq("usage", "--ledger", ledger, "--by", "stream", "--format", "ndjson").stdout)
+    assert (rows[0]["verdict"], rows[0]["stop_reason"]) == ("incomplete", "length")
