@@ -115,7 +115,9 @@ class PostgresStore:
 
     def iter_rows(self) -> Iterator[tuple]:
         try:
-            with self.db.cursor() as cursor:
+            # A server-side cursor: a ledger of millions of rows is read in batches.
+            with self.db.cursor(name="sseq_ledger_rows") as cursor:
+                cursor.itersize = 5000
                 cursor.execute(f"SELECT {', '.join(NAMES)} FROM streams ORDER BY {_ORDER_BY}")
                 yield from cursor
             self.db.commit()

@@ -211,3 +211,18 @@ def test_a_cut_short_stream_of_other_content_is_not_taken_for_a_part(tmp_path, l
     (tmp_path / "part.ndjson").write_bytes(recording(CHAT_URL, whole[:2]))
     _, err = usage_json("--ledger", ledger, tmp_path / "part.ndjson")
     assert summary(err) == (0, 0, 1)
+
+
+def test_postgres_schema_is_created_and_migrated(postgres):
+    import psycopg
+
+    out, _ = usage_json("--ledger", postgres, REAL / "gemini-sse-text.sse")
+    with psycopg.connect(postgres, autocommit=True) as db:
+        assert db.execute("SELECT value FROM sseq_meta WHERE name = 'ledger_version'").fetchone() == ("2",)
+        db.execute("ALTER TABLE streams DROP COLUMN labels")  # as a ledger from before labels were kept
+    again, err = usage_json("--ledger", postgres, REAL / "gemini-sse-text.sse", REAL / "deepseek-chat-reasoning.sse")
+    assert summary(err) == (1, 0, 1)
+    assert again["totals"]["streams"] == 2
+    rows = [orjson.loads(line) for line in run_sseq("usage", "--ledger", postgres, "--by", "stream", "--format",
+                                                     "ndjson").stdout.splitlines()]
+    assert [r["labels"] for r in rows] == [{}, {}]
