@@ -158,9 +158,12 @@ def _is_part_of(part: Sighting, whole: Sighting) -> bool:
 
 
 class Ledger:
-    """One ledger opened for a run, on whichever store."""
+    """One ledger opened for a run: a store, or a target (an SQLite file or
+    a ``postgresql://`` URL) to open one for."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store | str):
+        if isinstance(store, str):
+            store = open_store(store)
         self.store = store
         self.target = store.target
 
@@ -226,12 +229,16 @@ def is_postgres(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://"))
 
 
-def open_ledger(target: str) -> Ledger:
-    """A ledger file (SQLite) or a ``postgresql://`` URL."""
+def open_store(target: str) -> Store:
+    """The store of a ledger file (SQLite) or a ``postgresql://`` URL."""
     if is_postgres(target):
         from .ledger_postgres import PostgresStore
 
-        return Ledger(PostgresStore(target))
+        return PostgresStore(target)
     from .ledger_sqlite import SqliteStore
 
-    return Ledger(SqliteStore(target))
+    return SqliteStore(target)
+
+
+def open_ledger(target: str) -> Ledger:
+    return Ledger(open_store(target))
