@@ -336,5 +336,5 @@ def cost_of(usage: StreamUsage, price: ModelPrice) -> Cost:
         elif kind == "file_search" and rates.get(FILE_SEARCH) is not None:
             amount += rates[FILE_SEARCH] * calls / 1000
         else:
-            notes.append(f"leaves out {calls} {kind} call(s): no fee in the table")
+            notes.append(f"leaves out {kind} calls: no fee in the table")
     return Cost(amount, "; ".join(notes) or None)

@@ -436,8 +436,6 @@ def format_table(report: Report) -> bytes:
     if with_prices and totals.get("cost_note"):
         out.append("")
         out.append("* the cost leaves out or assumes: " + totals["cost_note"])
-    if with_prices and report.currency not in (None, "USD"):
-        out.append(f"costs in {report.currency}")
     return ("\n".join(out) + "\n").encode()
 
 
