@@ -226,3 +226,16 @@ def test_postgres_schema_is_created_and_migrated(postgres):
     rows = [orjson.loads(line) for line in run_sseq("usage", "--ledger", postgres, "--by", "stream", "--format",
                                                      "ndjson").stdout.splitlines()]
     assert [r["labels"] for r in rows] == [{}, {}]
+
+
+def test_jobs_with_skip_bad_and_estimate_equal_one_process(tmp_path):
+    folder = tmp_path / "mixed"
+    shutil.copytree(REAL, folder, ignore=shutil.ignore_patterns("licenses", "*.md"))
+    (folder / "zz-bad.ndjson").write_bytes(b'{"event":"message","data":{}}\nnot json\nalso not\n')
+    args = ("--skip-bad", "--estimate", "--by", "stream", "--format", "ndjson", folder)
+    one = run_sseq("usage", "-j", "1", *args)
+    two = run_sseq("usage", "-j", "2", *args)
+    assert one.returncode == two.returncode == 0
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    assert b"skipped 2 bad line(s)" in one.stderr
+    assert b'"usage_source":"estimated"' in one.stdout
