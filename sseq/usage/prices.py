@@ -70,6 +70,11 @@ TIER_SUFFIXES = {"standard": "", "flex": "_flex", "priority": "_priority", "batc
 _THRESHOLD = re.compile(
     r"^(?:input_cost_per_token|output_cost_per_token|cache_read_input_token_cost|cache_creation_input_token_cost)"
     r"_above_(\d+)(k?)_tokens(_flex|_priority|_batches)?$")
+# The keys of LiteLLM's entries that these rules read (others are ignored).
+_USED_KEY = re.compile(
+    r"^(?:input_cost_per_token|output_cost_per_token|output_cost_per_reasoning_token|cache_read_input_token_cost"
+    r"|cache_creation_input_token_cost(?:_above_1hr)?)(?:_above_\d+k?_tokens)?(?:_flex|_priority|_batches)?$"
+    r"|^file_search_cost_per_1k_calls$")
 # Tools whose use is billed as tokens only: no fee to leave out.
 TOKEN_ONLY_TOOLS = frozenset({"function", "custom", "mcp", "web_fetch", "tool_search", "computer",
                               "local_shell", "shell", "apply_patch", "text_editor", "bash", "memory"})
@@ -135,7 +140,7 @@ def _search(value, where: str, per_call: Decimal = Decimal(1)) -> tuple[Decimal 
 def _litellm_entry(model: str, entry: dict) -> ModelPrice | None:
     rates = {}
     for key, value in entry.items():
-        if "cost" in key and type(value) in (int, float) and type(value) is not bool:
+        if _USED_KEY.match(key) and value is not None:
             rates[key] = _price(value, f"{model}.{key}")
     if rates.get(INPUT) is None or rates.get(OUTPUT) is None:
         return None
