@@ -31,8 +31,8 @@ def _group_keys(_ctx, _param, values):
               help="Price table (sseq's JSON or LiteLLM's model_prices_and_context_window.json) for a cost column.")
 @click.option("--ledger", metavar="FILE|URL",
               help="SQLite file or postgresql:// URL: add the streams read (each counted once) and report from the whole ledger.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Read files in N processes (the report is the same, order included).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, metavar="N",
+              help="Read files in N processes (default 1; the report is the same, order included).")
 @click.option("--shard", metavar="I/N", help="Read only slice I of N of the input files (stable, by each file's path).")
 @click.option("--estimate", is_flag=True, help="Estimate output tokens from the text of streams that report no usage.")
 @click.option("--strict", is_flag=True,
