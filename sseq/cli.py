@@ -23,6 +23,7 @@ COMMANDS = {
     "replay": "Records back to SSE wire bytes.",
     "fetch": "Make one streamed HTTP request and record its events.",
     "serve": "Replay recordings to HTTP clients on 127.0.0.1.",
+    "proxy": "Forward to an upstream, relay live, record each exchange.",
     "usage": "Token totals per stream, model, provider or day.",
 }
 

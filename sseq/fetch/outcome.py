@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from ..errors import ExitStatus
 from ..markers import maybe_body_error
 
-__all__ = ["Outcome", "Failure", "EOF", "DONE", "IDLE_TIMEOUT", "MAX_TIME", "HTTP_ERROR", "NETWORK_ERROR",
+__all__ = ["Outcome", "Failure", "EOF", "DONE", "IDLE_TIMEOUT", "MAX_TIME", "HTTP_ERROR", "NETWORK_ERROR", "broken_body_reason",
            "INTERRUPTED"]
 
 # Close reasons, as written in sseq.close.

@@ -62,13 +62,14 @@ def body_length(headers: Message, max_body: int) -> int:
     return length
 
 
-def discard_body(rfile: BinaryIO, headers: Message, max_body: int) -> None:
-    """Read the request body and throw it away, so that the client can
-    finish sending before it reads the answer."""
+def read_body(rfile: BinaryIO, headers: Message, max_body: int) -> bytes:
+    """Read the whole request body (Content-Length or chunked), refusing
+    one over ``max_body`` bytes: the cassette matches on it, and the client
+    can finish sending before it reads the answer."""
     length = body_length(headers, max_body)
     if length >= 0:
-        _skip(rfile, length)
-        return
+        return _read(rfile, length)
+    pieces: list[bytes] = []
     total = 0
     while True:
         line = rfile.readline(_CHUNK_SIZE_LINE)
@@ -83,7 +84,7 @@ def discard_body(rfile: BinaryIO, headers: Message, max_body: int) -> None:
             raise BodyTooLarge
         if size == 0:
             break
-        _skip(rfile, size + 2)  # the chunk and its CRLF
+        pieces.append(_read(rfile, size + 2)[:-2])  # the chunk and its CRLF
     budget = _TRAILER_BUDGET
     while True:
         line = rfile.readline(budget + 1)
@@ -91,12 +92,15 @@ def discard_body(rfile: BinaryIO, headers: Message, max_body: int) -> None:
         if budget < 0 or not line.endswith(b"\n"):
             raise BadBody("bad chunked request trailer")
         if line in (b"\r\n", b"\n"):
-            return
+            return b"".join(pieces)
 
 
-def _skip(rfile: BinaryIO, length: int) -> None:
+def _read(rfile: BinaryIO, length: int) -> bytes:
+    pieces = []
     while length > 0:
         piece = rfile.read(min(length, _PIECE))
         if not piece:
             raise ConnectionResetError
+        pieces.append(piece)
         length -= len(piece)
+    return b"".join(pieces)

@@ -10,19 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+from ..cassette.matching import normal_path
 from ..errors import UsageProblem
 from ..parser import DEFAULT_MAX_EVENT_SIZE
 from .recording import Recording, load_recording
 
 # Stripped from a file name to name its route: chat.ndjson.gz -> /chat.
 _RECORDING_SUFFIXES = (".gz", ".ndjson", ".jsonl", ".sse", ".txt")
-
-
-def normal_path(path: str) -> str:
-    """``//v1//chat/`` -> ``/v1/chat``: empty segments do not count."""
-    return "/" + "/".join(part for part in path.split("/") if part)
 
 
 @dataclass(frozen=True)
@@ -39,7 +35,7 @@ class Routes:
 
     def match(self, target: str) -> Recording | None:
         """The recording for a request target (path and query), or None."""
-        path = normal_path(unquote(urlsplit(target).path))
+        path = normal_path(urlsplit(target).path)
         if self.default is not None:
             return self.default
         found = self.exact.get(path)
@@ -73,7 +69,7 @@ def route_name(path: str) -> str:
     return name
 
 
-def build_routes(files: Sequence[str] = (), routes: Sequence[tuple[str, str]] = (), ids: bool = True,
+def build_routes(files: Sequence[str] = (), routes: Sequence[tuple[str, str]] = (), ids: bool = False,
                  max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> Routes:
     """The routes for ``sseq serve FILE... --route PATH=FILE``.
 
@@ -118,7 +114,7 @@ def parse_route(text: str) -> tuple[str, str]:
     return path, file
 
 
-def as_routes(routes, ids: bool = True) -> Routes:
+def as_routes(routes, ids: bool = False) -> Routes:
     """What a Python caller gave ``ReplayServer`` as :class:`Routes`: a
     recording (served at every path) or a mapping of URL path -> recording,
     where a recording is a file path, a :class:`Recording` or a list of

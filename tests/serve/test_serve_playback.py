@@ -17,7 +17,7 @@ from sseq.serve.recording import Recording
 def chat(n: int, t_step: float | None = None) -> Recording:
     records = [Record("message", {"choices": [{"delta": {"content": str(i)}}]},
                       t=None if t_step is None else i * t_step) for i in range(n)]
-    return Recording.from_records("chat", records)
+    return Recording.from_records("chat", records, ids=True)
 
 
 def run(playback: Playback, clock: list[float] | None = None) -> list:
@@ -104,7 +104,10 @@ def test_an_event_counts_once_the_caller_comes_back_for_more():
 
 def test_comments_keep_their_place_and_carry_no_id():
     records = [Record(COMMENT, " hello"), Record("message", "a"), Record(COMMENT, " again"), Record("message", "b")]
-    assert sent(run(Playback(Recording.from_records("c", records)))) == b": hello\n\nid: 1\ndata: a\n\n: again\n\nid: 2\ndata: b\n\n"
+    assert sent(run(Playback(Recording.from_records("c", records, ids=True)))) == \
+        b": hello\n\nid: 1\ndata: a\n\n: again\n\nid: 2\ndata: b\n\n"
+    # By default: the recording as it was, no id added.
+    assert sent(run(Playback(Recording.from_records("c", records)))) == b": hello\n\ndata: a\n\n: again\n\ndata: b\n\n"
 
 
 @pytest.mark.parametrize("mode", [None, "1", "random"])
