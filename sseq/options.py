@@ -55,3 +55,12 @@ def report_skipped(command: str, bad: BadLines | None) -> None:
     """After a --skip-bad run: how many lines were skipped, and the first."""
     if bad is not None and bad.count:
         print(f"sseq {command}: skipped {bad.count} bad line(s); first: {bad.first}", file=sys.stderr)
+
+
+def warner(command: str):
+    """A ``warn`` callback for the reading layer: one line on stderr."""
+
+    def warn(message: str) -> None:
+        print(f"sseq {command}: {message}", file=sys.stderr)
+
+    return warn

@@ -34,13 +34,23 @@ import orjson
 from ..errors import UsageProblem
 from ..redact import is_secret_header
 
-__all__ = ["MATCH_MODES", "REDACTED", "Matcher", "RequestKey", "Miss", "normal_path"]
+__all__ = ["MATCH_MODES", "REDACTED", "Matcher", "RequestKey", "Miss", "normal_path", "split_target"]
 
 MATCH_MODES = ("request", "path")
 REDACTED = "[redacted]"
 # How much of a diff a miss shows: enough to see the change, short enough
 # to read in an SDK's exception message.
 _DIFF_LINES = 40
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """A request line's target as (path, query): ``//v1//x?a=1`` is a path,
+    not a host; an absolute URL (from a proxy client) gives its path."""
+    if target.startswith(("http://", "https://")):
+        split = urlsplit(target)
+        return split.path, split.query
+    path, _, query = target.partition("#")[0].partition("?")
+    return path, query
 
 
 def normal_path(path: str) -> str:
@@ -105,11 +115,11 @@ class Matcher:
     def key_for_request(self, method: str, target: str, body: bytes | None) -> RequestKey:
         """The key of a live request: ``target`` is the request line's
         path and query."""
-        split = urlsplit(target)
+        path, query = split_target(target)
         if self.match == "path":
-            return RequestKey("*", normal_path(split.path), (), "")
+            return RequestKey("*", normal_path(path), (), "")
         text, shown = self._body_key(_parse_json_bytes(body), body)
-        return RequestKey(method.upper(), normal_path(split.path), _query_key(split.query), text, shown)
+        return RequestKey(method.upper(), normal_path(path), _query_key(query), text, shown)
 
     def key_for_recorded(self, request: Mapping[str, Any]) -> RequestKey:
         """The key of a recorded request (``sseq.open``'s ``request``)."""
@@ -134,7 +144,7 @@ class Matcher:
     def key_for_path(target: str) -> RequestKey:
         """The key every request to this path shares, whatever its method,
         query and body: what a recording that holds no request answers."""
-        return RequestKey("*", normal_path(urlsplit(target).path), (), "")
+        return RequestKey("*", normal_path(split_target(target)[0]), (), "")
 
     def _body_key(self, parsed: _Parsed | None, raw: bytes | None) -> tuple[str, str]:
         if parsed is None:
@@ -166,6 +176,9 @@ class Matcher:
         _, name, nearest = scored[0]
         diff = tuple(_short_diff(nearest, key))
         message = f"no recording matched {key.describe()}; nearest: {name} ({nearest.describe()})"
+        changes = _changed_fields(nearest, key)
+        if changes:
+            message += "; body differs at " + ", ".join(changes)
         if diff:
             message += "\n" + "\n".join(diff)
         return Miss(message, name, diff)
@@ -235,6 +248,36 @@ def _compile_ignores(paths: Sequence[str]):
             raise UsageProblem(f"--ignore {path!r}: {str(exc).strip()}") from None
     # A path that does not fit a body (an array, a string) leaves it as it is.
     return jq.compile(" | ".join(f". as $in | try del({path}) catch $in" for path in paths))
+
+
+def _changed_fields(recorded: RequestKey, received: RequestKey, limit: int = 6) -> list[str]:
+    """The jq paths where two JSON bodies differ (``.messages[0].content``),
+    the first ``limit`` of them: what to ``--ignore``, or what changed."""
+    if recorded.body == received.body or not recorded.body or not received.body \
+            or recorded.body.startswith("sha256:") or received.body.startswith("sha256:"):
+        return []
+    found: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if len(found) > limit:
+            return
+        if type(a) is dict and type(b) is dict:
+            for k in sorted(set(a) | set(b)):
+                step = f".{k}" if k.isidentifier() else f"[{orjson.dumps(k).decode()}]"
+                if k not in b:
+                    found.append(f"{path}{step} (recorded only)")
+                elif k not in a:
+                    found.append(f"{path}{step} (received only)")
+                else:
+                    walk(a[k], b[k], path + step)
+        elif type(a) is list and type(b) is list and len(a) == len(b):
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(x, y, f"{path}[{i}]")
+        elif a != b or type(a) is not type(b):
+            found.append(path or ".")
+
+    walk(orjson.loads(recorded.body), orjson.loads(received.body), "")
+    return found[:limit] + ([f"... ({len(found) - limit} more)"] if len(found) > limit else [])
 
 
 def _short_diff(recorded: RequestKey, received: RequestKey) -> list[str]:

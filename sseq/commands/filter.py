@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import sys
 from itertools import compress
 
 import click
 import orjson
 
-from ..errors import SseqError
+from ..errors import SseqError, UsageProblem
 from ..inputs import BadLines, iter_batches, iter_sources, iter_type_batches
-from ..markers import is_terminal
-from ..options import input_files, max_event_size, report_skipped, skip_bad
+from ..options import input_files, max_event_size, report_skipped, skip_bad, warner
+from ..providers import is_terminal
 from ..output import Output
 from ..records import Record, format_record
 
@@ -41,27 +40,31 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
     """Filter records from FILES (or standard input): by event type, by a jq
     condition, or through a jq transformation.  Raw SSE input is parsed
     first."""
-    from ..jqexpr import JqProgram
+    from ..jqexpr import JqErrors, JqProgram
 
+    if raw_output and transform is None:
+        raise UsageProblem("-r/--raw-output works with --jq (it says how --jq's strings are written)")
     keep = _compile_globs(types)
     drop = _compile_globs(excludes)
     condition = JqProgram(where, "--where") if where else None
     program = JqProgram(transform, "--jq") if transform else None
     bad = BadLines() if skip_bad else None
     out = Output()
+    warn = warner("filter")
     written = 0
-    jq_failures = 0
+    jq_errors = JqErrors()
     done_source = None
     if head == 0:
         return
     if condition is None and program is None and not until_done:
-        _filter_by_type(files, keep, drop, head, bad, max_event_size, out)
+        _filter_by_type(files, keep, drop, head, bad, max_event_size, out, warn)
         report_skipped("filter", bad)
         return
-    for source, batch in iter_batches(files, bad, max_event_size=max_event_size):
+    for source, batch in iter_batches(files, bad, warn=warn, max_event_size=max_event_size):
         if source is done_source:
             continue
         lines = []
+        full = False
         for record in batch:
             stop = until_done and is_terminal(record)
             if _selected(record, keep, drop):
@@ -75,22 +78,24 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
                                 lines.append(_format_value(value, raw_output))
                                 written += 1
                 except ValueError as exc:
-                    jq_failures += 1
-                    print(f"sseq filter: jq error at {source.name}: {str(exc).strip()}", file=sys.stderr)
-            if head is not None and written >= head:
-                out.write_lines(lines[: len(lines) - (written - head)] if written > head else lines)
-                report_skipped("filter", bad)
-                return
+                    jq_errors.add(str(exc), source.name, record.line_no)
+            full = head is not None and written >= head
+            if full:
+                del lines[len(lines) - (written - head):]
+                break
             if stop:
                 done_source = source
                 break
         out.write_lines(lines)
+        if full:
+            break
     report_skipped("filter", bad)
-    if jq_failures:
-        raise SseqError(f"jq failed on {jq_failures} record(s)")
+    jq_errors.report(warn)
+    if jq_errors.count:
+        raise SseqError(f"jq failed on {jq_errors.count} record(s)")
 
 
-def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output) -> None:
+def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output, warn) -> None:
     """The -t/-x (and --head) case, the common one: records pass through as
     their lines, checked but never built, and are picked in C-level loops
     from a table of decisions per (event, type)."""
@@ -107,6 +112,8 @@ def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output) -
             written += len(kept)
             if kept:
                 out.write(b"\n".join(kept) + b"\n")
+        for message in source.warnings():
+            warn(message)
 
 
 class _Decisions(dict):
@@ -118,7 +125,7 @@ class _Decisions(dict):
 
     def __missing__(self, key):
         event, kind = key
-        answer = _selected_types(event, kind if kind != event else event, self.keep, self.drop)
+        answer = _selected_types(event, kind, self.keep, self.drop)
         if len(self) < 4096:
             self[key] = answer
         return answer
@@ -133,9 +140,10 @@ def _selected(record: Record, keep, drop) -> bool:
 def _selected_types(event: str, kind: str, keep, drop) -> bool:
     if keep is None and drop is None:
         return True
-    if keep is not None and not (keep(event) or (kind is not event and keep(kind))):
+    # kind differs from event only for a message event with a data.type.
+    if keep is not None and not (keep(event) or (kind != event and keep(kind))):
         return False
-    if drop is not None and (drop(event) or (kind is not event and drop(kind))):
+    if drop is not None and (drop(event) or (kind != event and drop(kind))):
         return False
     return True
 

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import click
 
 from ..inputs import BadLines, iter_batches
-from ..options import input_files, report_skipped, skip_bad
+from ..options import input_files, report_skipped, skip_bad, warner
 from ..output import Output
+from ..records import OPEN
 from ..wire import WireEncoder
+
+
+def _speed(ctx, param, value: float) -> float:
+    if math.isnan(value):
+        raise click.BadParameter("must be a number (0 = as fast as possible)")
+    return value
 
 
 @click.command("replay")
 @input_files
-@click.option("--speed", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Follow the recorded t at this speed (1 = real time, 2 = twice as fast); 0 = as fast as possible.")
+@click.option("--speed", type=click.FloatRange(min=0), default=0.0, show_default=True, callback=_speed,
+              help="Follow the recorded t at this speed (1 = real time, 2 = twice as fast); 0 = as fast as possible. "
+                   "Each stream (each file, each sseq.open) starts its own clock.")
 @skip_bad
 def command(files, speed, skip_bad):
     """Write the records in FILES back as SSE wire bytes on standard output.
@@ -26,15 +35,42 @@ def command(files, speed, skip_bad):
     bad = BadLines() if skip_bad else None
     out = Output()
     encoder = WireEncoder()
-    start = time.monotonic()
-    for _source, batch in iter_batches(files, bad):
+    clock = _StreamClock(speed)
+    current = None
+    for source, batch in iter_batches(files, bad, warn=warner("replay")):
         if not speed:
             out.write(b"".join(encoder.encode(r) for r in batch))
             continue
+        if source is not current:
+            current = source
+            clock.new_stream()
         for record in batch:
+            if record.event == OPEN:
+                clock.new_stream()
             if record.t is not None:
-                delay = start + record.t / speed - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
+                clock.wait_for(record.t)
             out.write(encoder.encode(record))
     report_skipped("replay", bad)
+
+
+class _StreamClock:
+    """Recorded ``t`` to waiting: ``t`` counts from its stream's start, so
+    each stream (a new file, an ``sseq.open``, or a ``t`` that goes back)
+    begins when the one before it has finished."""
+
+    def __init__(self, speed: float):
+        self.speed = speed
+        self.origin = time.monotonic()
+        self.last_t = 0.0
+
+    def new_stream(self) -> None:
+        self.origin = time.monotonic()
+        self.last_t = 0.0
+
+    def wait_for(self, t: float) -> None:
+        if t < self.last_t:
+            self.new_stream()
+        self.last_t = t
+        delay = self.origin + t / self.speed - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)

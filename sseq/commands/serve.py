@@ -101,7 +101,7 @@ def command(files, routes, host, port, ignores, match, allow_playback_repeats, s
         for label, recording in server.describe():
             answer = f"status {recording.status}" + (", a whole body" if recording.body is not None
                                                      else f", {recording.events} events")
-            say(f"{label} -> {recording.name} ({answer}, ids {recording.id_mode}, {recording.provider})")
+            say(f"{label} -> {recording.name} ({answer}, ids {recording.id_mode}, {recording.family.api})")
         if not is_loopback(host):
             say(f"warning: listening on {host}: reachable from other machines")
     say(f"listening on {server.url}/")

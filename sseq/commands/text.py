@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..inputs import BadLines, iter_batches
-from ..options import input_files, max_event_size, report_skipped, skip_bad
+from ..options import input_files, max_event_size, report_skipped, skip_bad, warner
 from ..output import Output
 from ..text import TextAssembler
 
@@ -23,7 +23,12 @@ def command(files, reasoning, skip_bad, max_event_size):
     out = Output()
     assembler = TextAssembler(reasoning)
     try:
-        for _source, batch in iter_batches(files, bad, max_event_size=max_event_size):
+        source = None
+        for this, batch in iter_batches(files, bad, warn=warner("text"), max_event_size=max_event_size):
+            if this is not source:
+                if source is not None:
+                    assembler.new_input()
+                source = this
             out.write("".join(assembler.feed(r) for r in batch).encode("utf-8", "replace"))
     finally:
         out.write(assembler.finish().encode())

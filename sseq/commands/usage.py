@@ -60,6 +60,14 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
         problems.append(error)
         print(f"sseq usage: error: {error}", file=sys.stderr)
 
+    empty = []
+
+    def on_source(source):
+        for message in [] if quiet else source.warnings():
+            print(f"sseq usage: {message}", file=sys.stderr)
+        if source.yielded_nothing:
+            empty.append(source.name)
+
     if shard:
         from ..usage.shard import iter_shard_paths, parse_shard
 
@@ -79,7 +87,7 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
         from ..usage.parallel import iter_usages_parallel
 
         usages = iter_usages_parallel(paths, jobs, on_problem, estimate, bad, max_event_size,
-                                      on_file=progress.step if progress else None)
+                                      on_file=progress.step if progress else None, on_source=on_source)
         if ledger:
             from ..usage.ledger import open_ledger
 
@@ -103,6 +111,9 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
         print(f"sseq usage: --strict: {len(offenders)} stream(s) missing usage, truncated or incomplete: {shown}",
               file=sys.stderr)
         status = ExitStatus.BAD_INPUT
+    if strict and empty:
+        print(f"sseq usage: --strict: {len(empty)} input(s) held no events or records", file=sys.stderr)
+        status = ExitStatus.BAD_INPUT
     if problems:
         status = ExitStatus.BAD_INPUT
     return status
@@ -115,6 +126,5 @@ def _watch(usages, window, offenders: list):
             continue
         if usage.usage_source == "missing" or usage.verdict in ("truncated", "incomplete"):
             name = usage.file if usage.stream == 1 else f"{usage.file}#{usage.stream}"
-            reason = f", {usage.stop_reason}" if usage.verdict == "incomplete" and usage.stop_reason else ""
-            offenders.append(f"{name} ({usage.usage_source}, {usage.verdict}{reason})")
+            offenders.append(f"{name} ({usage.usage_source}, {usage.verdict})")
         yield usage

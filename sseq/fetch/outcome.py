@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..errors import ExitStatus
-from ..markers import maybe_body_error
+from ..providers import maybe_http_error_message
 
 __all__ = ["Outcome", "Failure", "EOF", "DONE", "IDLE_TIMEOUT", "MAX_TIME", "HTTP_ERROR", "NETWORK_ERROR", "broken_body_reason",
            "INTERRUPTED"]
@@ -109,14 +109,14 @@ def maybe_read_ending(exc: Exception, events: int, timeout: float, by_max_time: 
 def http_error_message(status: int, reason: str | None, body: str) -> str:
     """``HTTP 429 Too Many Requests: <the provider's own words>``."""
     message = f"HTTP {status}" + (f" {reason}" if reason else "")
-    said = maybe_body_error(body)
+    said = maybe_http_error_message(body)
     return message + (f": {said}" if said else "")
 
 
 def json_answer_message(content_type: str, body: str) -> str:
     """A JSON answer where a stream was expected: usually a request that
     did not ask to stream."""
-    said = maybe_body_error(body)
+    said = maybe_http_error_message(body)
     return (f"expected an event stream, the server answered with JSON ({content_type})"
             + (f": {said}" if said else "")
             + '; to get a stream, ask for one, e.g. "stream": true in the request body')

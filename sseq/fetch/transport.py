@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from ..errors import ExitStatus
-from ..markers import is_terminal, maybe_error
+from ..providers import is_terminal, maybe_error
 from ..parser import Event, EventStreamParser, EventTooLarge, RetryOnly
 from ..records import Record, record_from_item
 from ..cassette.records import close_record, open_record, started_now

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..cassette.matching import Matcher, Miss, RequestKey, normal_path
+from ..cassette.matching import Matcher, Miss, RequestKey, normal_path, split_target
 from ..errors import BadInput
 from ..parser import DEFAULT_MAX_EVENT_SIZE
 from .recording import Recording, load_recording
@@ -66,7 +66,7 @@ class Cassette:
     def find(self, method: str, target: str, body: bytes) -> Recording | Miss:
         """The recording that answers this request, or why none does."""
         key = self.matcher.key_for_request(method, target, body)
-        path = normal_path(target.split("?", 1)[0])
+        path = normal_path(split_target(target)[0])
         with self._lock:
             queue = self._queues.get(key) or self._queues.get(Matcher.key_for_path(target))
             if queue is None:

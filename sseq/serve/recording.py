@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..inputs import iter_record_batches, open_source
-from ..markers import detect_provider
 from ..parser import DEFAULT_MAX_EVENT_SIZE
+from ..providers import Family, detect_family
 from ..records import CLOSE, COMMENT, OPEN, RETRY, Record
 
 
@@ -57,7 +57,7 @@ def served_headers(recorded: Any) -> tuple[tuple[str, str], ...] | None:
 class Recording:
     """A recording ready to serve: its steps (``sseq.open``/``sseq.close``
     dropped), where a client resumes after each event id, and the provider
-    whose error format ``error_after`` imitates.
+    family whose error event ``error_after`` imitates.
 
     ``id_mode``: ``"recorded"`` (the recording's own ids), ``"numbered"``
     (1, 2, … added by the server) or ``"none"``.  ``status`` and
@@ -71,7 +71,7 @@ class Recording:
     name: str
     steps: tuple[Step, ...]
     id_mode: str
-    provider: str
+    family: Family
     named_events: bool
     resume_at: Mapping[str, int] = field(repr=False)
     events: int = 0
@@ -117,7 +117,7 @@ class Recording:
             name=name,
             steps=tuple(steps),
             id_mode=id_mode,
-            provider=detect_provider(kept),
+            family=detect_family(kept),
             named_events=any(s.is_event and s.record.event != "message" for s in steps),
             resume_at=resume_at,
             events=sum(1 for s in steps if s.is_event),

@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from ..cassette.matching import normal_path
+from ..cassette.matching import normal_path, split_target
 from ..errors import UsageProblem
 from ..parser import DEFAULT_MAX_EVENT_SIZE
 from .recording import Recording, load_recording
@@ -35,7 +34,7 @@ class Routes:
 
     def match(self, target: str) -> Recording | None:
         """The recording for a request target (path and query), or None."""
-        path = normal_path(urlsplit(target).path)
+        path = normal_path(split_target(target)[0])
         if self.default is not None:
             return self.default
         found = self.exact.get(path)

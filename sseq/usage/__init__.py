@@ -6,12 +6,13 @@
     for usage in iter_usages(["recordings/"], on_problem=print):
         print(usage.file, usage.model, usage.input_tokens, usage.output_tokens)
 
-Modules: ``model`` (the StreamUsage shape), ``providers`` (each provider's
-rules), ``streams`` (inputs split into streams), ``parallel`` (files read in
-N processes), ``shard`` (stable slices of an archive), ``report`` (groups and
-formats), ``schema`` (the versioned per-stream row), ``prices`` (cost by the
-providers' billing rules), ``ledger`` (each stream counted once; stores in
-``ledger_sqlite`` and ``ledger_postgres``), ``estimate``.
+Modules: ``model`` (the StreamUsage shape), ``streams`` (inputs split into
+streams, each read by its provider's rules from :mod:`sseq.providers`),
+``parallel`` (files read in N processes), ``shard`` (stable slices of an
+archive), ``report`` (groups and formats), ``schema`` (the versioned
+per-stream row), ``prices`` (cost by the providers' billing rules),
+``ledger`` (each stream counted once; stores in ``ledger_sqlite`` and
+``ledger_postgres``), ``estimate``.
 """
 
 from .model import StreamUsage, Tokens

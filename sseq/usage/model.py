@@ -5,16 +5,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..providers.base import Tokens
+
 REPORTED = "reported"
 ESTIMATED = "estimated"
 MISSING = "missing"
 USAGE_SOURCES = (REPORTED, ESTIMATED, MISSING)
 
 COMPLETE = "complete"
-INCOMPLETE = "incomplete"
 ERROR = "error"
 TRUNCATED = "truncated"
-VERDICTS = (COMPLETE, INCOMPLETE, ERROR, TRUNCATED)
+INCOMPLETE = "incomplete"
+VERDICTS = (COMPLETE, ERROR, TRUNCATED, INCOMPLETE)
+
+__all__ = ["StreamUsage", "Tokens"]
 
 TOKEN_FIELDS = (
     "input_tokens",
@@ -24,27 +28,6 @@ TOKEN_FIELDS = (
     "reasoning_tokens",
     "total_tokens",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Tokens:
-    """Token counts as one provider reported them, mapped onto one shape.
-
-    ``input_tokens``: every input token, cached input and cache writes
-    included.  ``cached_input_tokens``: the part of the input read from the
-    provider's cache.  ``cache_write_tokens``: the part written to it
-    (Anthropic's cache creation).  ``output_tokens``: every output token,
-    reasoning included.  ``reasoning_tokens``: the reasoning part of the
-    output, or None where the provider does not break it out.
-    ``total_tokens``: as the provider reported it, else input + output.
-    """
-
-    input_tokens: int
-    cached_input_tokens: int
-    cache_write_tokens: int
-    output_tokens: int
-    reasoning_tokens: int | None
-    total_tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +51,10 @@ class StreamUsage:
     ``usage_source``: ``reported``, ``estimated`` (``--estimate`` counted the
     output text; the input is unknown, so ``input_tokens`` stays None) or
     ``missing``.  ``verdict``: ``complete`` (a terminal marker was seen),
-    ``error`` (an in-band error, which wins over a terminal marker) or
-    ``truncated`` (neither); ``error``: the error's message.
+    ``incomplete`` (the provider stopped early: a token limit or a content
+    filter; its reason in ``stop_reason``), ``error`` (an in-band error,
+    which wins over the others) or ``truncated`` (none of these);
+    ``error``: the error's message.
 
     ``tool_calls``: calls by kind (``function`` for the caller's own tools,
     ``web_search``, ``code_execution``... for the provider's built-in ones).
@@ -79,15 +64,20 @@ class StreamUsage:
     ``started``: POSIX seconds, from ``sseq.open``'s ``started`` or else the
     file's modification time; it decides the stream's day.
 
-    ``stop_reason``: the provider's reason for an ``incomplete`` stream;
     ``cache_write_1h_tokens``: the part of ``cache_write_tokens`` written
-    with a 1-hour TTL; ``service_tier``: ``standard``, ``flex``,
-    ``priority`` or ``batch`` when the stream said.  ``events``: how many
-    upstream events the digest covers; ``checkpoints``: the digest after
-    the first 1, 2, 4, 8... events (16 hex digits each), so the ledger can
-    tell a cut-short sighting of this stream from another stream; ``host``
-    and ``labels``: the recording machine and the ``--label``s from
-    ``sseq.open``.
+    with a 1-hour TTL (Anthropic), None where the provider does not say.
+    ``service_tier``: the tier that served the stream, ``standard``,
+    ``flex``, ``priority`` or ``batch`` (OpenAI's and Anthropic's
+    ``service_tier``, Vertex AI's ``trafficType``), None when not reported.
+    ``stop_reason``: why the model stopped, in the provider's own words
+    (``stop``, ``length``, ``end_turn``, ``max_tokens``, ``STOP``,
+    ``MAX_TOKENS``, ``max_output_tokens``...), None when not reported.
+
+    ``events``: how many upstream events the digest covers;
+    ``checkpoints``: the digest after the first 1, 2, 4, 8... events (16
+    hex digits each), so the ledger can tell a cut-short sighting of this
+    stream from another stream; ``host`` and ``labels``: the recording
+    machine and the ``--label``s from ``sseq.open``.
     """
 
     file: str
@@ -110,9 +100,9 @@ class StreamUsage:
     output_tokens_per_s: float | None = None
     started: float | None = None
     error: str | None = None
-    stop_reason: str | None = None
     cache_write_1h_tokens: int | None = None
     service_tier: str | None = None
+    stop_reason: str | None = None
     events: int = 0
     checkpoints: list[str] = field(default_factory=list)
     host: str | None = None

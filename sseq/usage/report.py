@@ -343,6 +343,8 @@ def _notes(row: dict) -> str:
         notes.append(f"{verdicts['error']} error")
     if verdicts["truncated"]:
         notes.append(f"{verdicts['truncated']} truncated")
+    if verdicts["incomplete"]:
+        notes.append(f"{verdicts['incomplete']} incomplete")
     return ", ".join(notes)
 
 

@@ -27,7 +27,7 @@ from helpers.serving import (
 )
 
 from sseq.library import parse_bytes, read_records
-from sseq.markers import maybe_error
+from sseq.providers import maybe_error
 
 # ---------------------------------------------------------------- helpers
 
@@ -315,7 +315,7 @@ def test_several_files_are_served_under_their_names():
         assert fetch(server, "/")[0] == 404
         assert fetch(server, "/openai-chat-text-usagex")[0] == 404
         stderr = server.wait_for("GET /openai-chat-text-usagex 404")
-    assert "/openai-chat-text-usage/* -> " in stderr and "(status 200, 28 events, ids none, chat)" in stderr
+    assert "/openai-chat-text-usage/* -> " in stderr and "(status 200, 28 events, ids none, openai-chat)" in stderr
     assert "/anthropic-messages-text/* -> " in stderr and "(status 200, 10 events, ids none, anthropic)" in stderr
 
 

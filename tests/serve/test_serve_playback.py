@@ -1,5 +1,5 @@
 """What one connection is sent, without a server: sseq.serve.playback (sans IO,
-fake clock), sseq.serve.rechunk, and the provider error events of sseq.markers."""
+fake clock), sseq.serve.rechunk, and the provider error events of sseq.providers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from helpers import REAL
 
 from sseq.library import parse_bytes, read_records
-from sseq.markers import detect_provider, in_band_error, maybe_error
+from sseq.providers import detect_family, maybe_error
 from sseq.records import COMMENT, Record
 from sseq.serve.playback import CUT, KEEPALIVE_COMMENT, Playback, Send, Sleep
 from sseq.serve.rechunk import Rechunker
@@ -128,13 +128,14 @@ def test_random_rechunking_is_repeatable_with_a_seed():
 
 @pytest.mark.parametrize("name,provider", [
     ("anthropic-messages-text.sse", "anthropic"),
-    ("openai-responses-text.sse", "responses"),
-    ("openai-chat-text-usage.sse", "chat"),
+    ("openai-responses-text.sse", "openai-responses"),
+    ("openai-chat-text-usage.sse", "openai-chat"),
     ("gemini-sse-text.sse", "gemini"),
-    ("openrouter-responses-no-event-field.sse", "responses"),
+    ("openrouter-responses-no-event-field.sse", "openai-responses"),
 ])
 def test_each_providers_error_event_is_read_back_as_an_error(name, provider):
     records = read_records(str(REAL / name))
-    assert detect_provider(records) == provider
-    error = in_band_error(provider, "boom", records[-1])
+    family = detect_family(records)
+    assert family.api == provider
+    error = family.error_event("boom", records[-1])
     assert maybe_error(error) == "boom"

@@ -292,6 +292,10 @@ def test_every_real_recording_costs_what_the_table_gives():
             assert r["cost"] is None and r["cost_note"].startswith("unpriced")
             continue
         e = {k: Decimal(repr(v)) for k, v in excerpt[price.name].items() if type(v) in (int, float)}
+        suffix = {"flex": "_flex", "priority": "_priority", "batch": "_batches"}.get(r["service_tier"], "")
+        e = {**e, **{k[: -len(suffix)]: v for k, v in e.items() if suffix and k.endswith(suffix)}}
+        if suffix:  # the reasoning price of the standard tier does not apply to another tier
+            e.pop("output_cost_per_reasoning_token", None)
         cached, written = r["cached_input_tokens"], r["cache_write_tokens"]
         expected = (r["input_tokens"] - cached - written) * e["input_cost_per_token"] \
             + cached * e.get("cache_read_input_token_cost", e["input_cost_per_token"]) \
@@ -308,3 +312,39 @@ def test_every_real_recording_costs_what_the_table_gives():
         assert Decimal(repr(r["cost"])) == expected, r["file"]
         priced += 1
     assert priced == 17
+
+
+def test_the_real_vertex_flex_recording_is_priced_at_flex():
+    (r,) = cost_of_file(REAL / "vertex-gemini-sse-flex.sse")
+    m = "vertex_ai/gemini-3-flash-preview"
+    assert (r["provider"], r["service_tier"], r["input_tokens"], r["output_tokens"]) == ("vertex", "flex", 5, 101)
+    assert Decimal(repr(r["cost"])) == 5 * P(m, "input_cost_per_token_flex") + 101 * P(m, "output_cost_per_token_flex")
+    assert r["cost_note"] is None
+
+
+def test_a_real_anthropic_stream_with_one_hour_cache_writes(tmp_path):
+    m = "claude-sonnet-4-5"
+    usage = {"input_tokens": 10, "cache_creation_input_tokens": 10_000, "cache_read_input_tokens": 0,
+             "output_tokens": 1, "cache_creation": {"ephemeral_5m_input_tokens": 0,
+                                                    "ephemeral_1h_input_tokens": 10_000}}
+    path = tmp_path / "ttl.ndjson"
+    path.write_bytes(recording("https://api.anthropic.com/v1/messages", anthropic_events(m, "msg_ttl", usage, 100)))
+    (r,) = cost_of_file(path)
+    assert (r["cache_write_tokens"], r["cache_write_1h_tokens"]) == (10_000, 10_000)
+    assert Decimal(repr(r["cost"])) == 10 * P(m, "input_cost_per_token") \
+        + 10_000 * P(m, "cache_creation_input_token_cost_above_1hr") + 100 * P(m, "output_cost_per_token") \
+        == Decimal("0.06153")
+
+
+def test_a_chat_stream_with_priority_service_tier(tmp_path):
+    events = chat_events("chatcmpl-p", "gpt-5", 1000, 100)
+    for _event, data in events:
+        if type(data) is dict:
+            data["service_tier"] = "priority"
+    path = tmp_path / "priority.ndjson"
+    path.write_bytes(recording("https://api.openai.com/v1/chat/completions", events))
+    (r,) = cost_of_file(path)
+    m = "gpt-5"
+    assert r["service_tier"] == "priority"
+    assert Decimal(repr(r["cost"])) == 1000 * P(m, "input_cost_per_token_priority") \
+        + 100 * P(m, "output_cost_per_token_priority")

@@ -94,7 +94,7 @@ def test_strict_counts_incomplete_streams(tmp_path):
     result = run_sseq("usage", "--ledger", ledger, "--strict", "--format", "table")
     assert result.returncode == 1
     assert result.stderr.decode() == ("sseq usage: --strict: 1 stream(s) missing usage, truncated or incomplete: "
-                                      f"{REAL / 'openai-chat-text-usage.sse'} (reported, incomplete, length)\n")
+                                      f"{REAL / 'openai-chat-text-usage.sse'} (reported, incomplete)\n")
     assert "1 incomplete" in result.stdout.decode()
     rows = ndjson_rows(run_sseq("usage", "--ledger", ledger, "--by", "stream", "--format", "ndjson").stdout)
     assert (rows[0]["verdict"], rows[0]["stop_reason"]) == ("incomplete", "length")
