@@ -63,7 +63,7 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
     empty = []
 
     def on_source(source):
-        for message in [] if quiet else source.warnings():
+        for message in source.warnings():
             print(f"sseq usage: {message}", file=sys.stderr)
         if source.yielded_nothing:
             empty.append(source.name)

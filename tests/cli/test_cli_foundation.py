@@ -191,7 +191,11 @@ def test_text_reasoning_comes_first_and_is_set_apart():
 
 def test_text_of_every_real_recording_is_clean(real_recording):
     result = run_sseq("text", "--reasoning", real_recording)
-    assert result.returncode == 0 and result.stderr == b""
+    assert result.returncode == 0
+    if real_recording.stem == "codex-responses-fixture":  # it ends inside a block, which is said
+        assert result.stderr.decode().count("unfinished event block") == 1
+    else:
+        assert result.stderr == b""
 
 
 # -- replay --------------------------------------------------------------

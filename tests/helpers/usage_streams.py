@@ -10,18 +10,13 @@ import orjson
 
 from sseq.records import Record, format_record
 
-from .paths import REAL, ROOT
+from .paths import ROOT
 
 LITELLM_EXCERPT = ROOT / "tests" / "fixtures" / "prices" / "litellm-1.110.2-excerpt.json"
 
 VERTEX_URL = ("https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/"
               "publishers/google/models/{model}:streamGenerateContent?alt=sse")
 GEMINI_URL = "https://generativelanguage.googleapis.com/v1beta/models/{model}:streamGenerateContent?alt=sse"
-
-
-# What usage says of the one real recording whose last block is unfinished.
-CODEX_WARNING = (f"sseq usage: {REAL / 'codex-responses-fixture.sse'}: the input ended inside an unfinished event "
-                 "block, which was discarded (the standard's rule; parse --dispatch-at-eof reads it)\n")
 
 
 def table_price(model: str, key: str) -> Decimal:

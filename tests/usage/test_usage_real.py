@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from helpers.usage_streams import CODEX_WARNING
-from helpers import REAL, REAL_FILES, run_sseq
+from helpers import REAL, REAL_FILES, cut_block_warning, run_sseq
 
 from sseq.usage.streams import iter_file_usages
 
@@ -122,7 +121,7 @@ def test_recording_totals(name):
 def test_cli_stream_rows_match_the_table():
     result = run_sseq("usage", "--by", "stream", "--format", "ndjson", REAL)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.decode() == CODEX_WARNING
+    assert result.stderr.decode() == cut_block_warning("usage")
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 30
     for row in rows:
