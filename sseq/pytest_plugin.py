@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Any
 
 import pytest
 
@@ -96,10 +97,10 @@ class _Starter:
     def __init__(self, roots, record_mode: str = "none") -> None:
         self._roots = [str(r) for r in roots]
         self.record_mode = record_mode
-        self.servers: list = []
-        self.cassettes: list = []
-        self.proxies: list = []
-        self.last = None
+        self.servers: list[Any] = []
+        self.cassettes: list[Any] = []
+        self.proxies: list[Any] = []
+        self.last: Any = None
         self._saved_env: dict[str, str | None] = {}
 
     def _resolve(self, path):

@@ -31,7 +31,7 @@ import orjson
 
 from ..cassette.matching import Miss
 from .context import ServeContext, Served
-from .playback import CUT, Playback, Sleep
+from .playback import CUT, Playback, Send, Sleep
 from .rechunk import Rechunker
 from .recording import Recording
 from .request_limits import (
@@ -179,17 +179,19 @@ class ReplayHandler(BaseHTTPRequestHandler):
             return
         found = context.find(self.command, self.path, body[0])
         if isinstance(found, Miss):
-            self._served.miss = found.message
+            self._current.miss = found.message
+            self._current.status = int(MISS_STATUS)
+            context.missed(self._current)
             self._answer(int(MISS_STATUS), [("Content-Type", "application/json")], miss_body(found))
             return
         recording = found
-        self._served.recording = recording.name
+        self._current.recording = recording.name
         if recording.body is not None:
-            self._served.outcome = "complete"
+            self._current.outcome = "complete"
             self._answer(recording.status, list(recording.headers or ()), recording.body.encode())
             return
         last_event_id = self.headers.get("Last-Event-ID")
-        self._served.last_event_id = last_event_id
+        self._current.last_event_id = last_event_id
         start = recording.start_after(last_event_id)
         if start and not recording.events_from(start):
             # Nothing after the client's last event: 204 tells an
@@ -215,7 +217,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     def _head(self, status: int, headers: list[tuple[str, str]]) -> None:
         """The status line and headers: the recorded ones and the framing
         sseq adds (Connection: close, a Date when none was recorded)."""
-        self._served.status = status
+        self._current.status = status
         self.send_response_only(status)
         names = {name.lower() for name, _ in headers}
         if "date" not in names:
@@ -233,8 +235,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _no_content(self, headers: list[tuple[str, str]]) -> None:
-        self._served.status = 204
-        self._served.outcome = "complete"
+        self._current.status = 204
+        self._current.outcome = "complete"
         self.send_response(HTTPStatus.NO_CONTENT)
         for name, value in headers:
             self.send_header(name, value)
@@ -253,7 +255,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     def _stream(self, recording: Recording, start: int) -> None:
         context = self.server.context
         options = context.options
-        served = self._served
+        served = self._current
         chunked = self.request_version >= "HTTP/1.1"
         self._head(recording.status, list(STREAM_HEADERS if recording.headers is None else recording.headers))
         if chunked:
@@ -273,12 +275,12 @@ class ReplayHandler(BaseHTTPRequestHandler):
             for action in playback:
                 if action is CUT:
                     return  # no final chunk: the client sees a dropped stream
-                if type(action) is Sleep:
+                if isinstance(action, Sleep):
                     if context.stopping.wait(action.seconds):
                         return
                 elif context.stopping.is_set():
                     return
-                else:
+                elif isinstance(action, Send):
                     out.write(action.data)
             out.end()
         finally:
@@ -286,6 +288,13 @@ class ReplayHandler(BaseHTTPRequestHandler):
             served.outcome = playback.outcome or served.outcome
 
     # -- helpers
+
+    @property
+    def _current(self) -> Served:
+        """What this request is logged as (made before any answer)."""
+        if self._served is None:
+            self._served = self._new_served(0)
+        return self._served
 
     def _new_served(self, status: int) -> Served:
         path = getattr(self, "path", "") or ""
