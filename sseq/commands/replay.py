@@ -7,11 +7,15 @@ import time
 
 import click
 
+from ..errors import BadInput
 from ..inputs import BadLines, iter_batches
 from ..options import input_files, report_skipped, skip_bad, warner
 from ..output import Output
 from ..records import OPEN
 from ..wire import WireEncoder
+
+
+_LONGEST_WAIT = 366 * 86400.0  # (past a year, a t is a mistake, and sleep() overflows)
 
 
 def _speed(ctx, param, value: float) -> float:
@@ -48,7 +52,10 @@ def command(files, speed, skip_bad):
             if record.event == OPEN:
                 clock.new_stream()
             if record.t is not None:
-                clock.wait_for(record.t)
+                try:
+                    clock.wait_for(record.t)
+                except ValueError as exc:
+                    raise BadInput(source.name, record.line_no, str(exc)) from None
             out.write(encoder.encode(record))
     report_skipped("replay", bad)
 
@@ -72,5 +79,7 @@ class _StreamClock:
             self.new_stream()
         self.last_t = t
         delay = self.origin + t / self.speed - time.monotonic()
+        if not delay < _LONGEST_WAIT:
+            raise ValueError(f"t = {t:g} s at --speed {self.speed:g} would wait {delay:.3g} s")
         if delay > 0:
             time.sleep(delay)

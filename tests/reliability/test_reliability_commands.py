@@ -76,3 +76,13 @@ def test_replay_speed_gives_each_file_its_own_clock(tmp_path):
 
 def test_replay_speed_gives_each_stream_in_a_file_its_own_clock():
     assert _timed_replay(input=_stream(0.6) + _stream(0.6)) >= 1.2
+
+
+@pytest.mark.parametrize("t, speed", [("1e300", "1"), ("1", "1e-300")])
+def test_a_wait_past_any_sense_is_a_bad_line_not_a_traceback(t, speed):
+    line = b'{"event":"message","t":%s,"data":"x"}\n' % t.encode()
+    result = run_sseq("replay", "--speed", speed, input=b'{"event":"message","t":0,"data":"a"}\n' + line)
+    assert result.returncode == 1
+    assert result.stdout == b"data: a\n\n"  # what came before is written
+    assert result.stderr.decode().startswith("sseq replay: error: <stdin>:2: t = ")
+    assert b"Traceback" not in result.stderr
