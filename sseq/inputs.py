@@ -11,7 +11,6 @@ per batch.
 from __future__ import annotations
 
 import os
-import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -51,17 +50,21 @@ class Source:
     name: str
     stream: BinaryIO
     gzip: bool = False
+    owned: bool = True  # close() closes the stream (never standard input)
 
     def close(self) -> None:
-        if self.stream is not sys.stdin.buffer:
+        if self.owned:
             self.stream.close()
 
 
-def open_source(path: str) -> Source:
-    """Open one input for reading; ``-`` is standard input, ``*.gz`` is
-    decompressed.  Raises BadInput with a one-line reason."""
+def open_source(path: str, stdin: BinaryIO | None = None) -> Source:
+    """Open one input for reading; ``-`` is ``stdin`` (the caller's standard
+    input; without one, ``-`` is an error), ``*.gz`` is decompressed.
+    Raises BadInput with a one-line reason."""
     if path == "-":
-        return Source("<stdin>", sys.stdin.buffer)
+        if stdin is None:
+            raise BadInput("<stdin>", None, "no standard input to read")
+        return Source("<stdin>", stdin, owned=False)
     if os.path.isdir(path):
         raise BadInput(path, None, "is a directory (give the files in it)")
     try:
@@ -74,10 +77,10 @@ def open_source(path: str) -> Source:
         raise BadInput(path, None, exc.strerror or str(exc)) from None
 
 
-def iter_sources(paths: Iterable[str]) -> Iterator[Source]:
-    """Open each path in turn (standard input when there are none)."""
+def iter_sources(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[Source]:
+    """Open each path in turn (``stdin`` when there are none)."""
     for path in list(paths) or ["-"]:
-        source = open_source(path)
+        source = open_source(path, stdin)
         try:
             yield source
         finally:
@@ -269,8 +272,10 @@ def _preview(line: bytes, limit: int = 60) -> str:
     return repr(text + ("…" if len(line) > limit else ""))
 
 
-def iter_batches(paths: Iterable[str], skip_bad: BadLines | None = None, **options) -> Iterator[tuple[Source, list[Record]]]:
-    """(source, batch) for every input in turn: what a reading command loops over."""
-    for source in iter_sources(paths):
+def iter_batches(paths: Iterable[str], skip_bad: BadLines | None = None, stdin: BinaryIO | None = None,
+                 **options) -> Iterator[tuple[Source, list[Record]]]:
+    """(source, batch) for every input in turn (``-`` is ``stdin``): what a
+    reading command loops over."""
+    for source in iter_sources(paths, stdin):
         for batch in iter_record_batches(source, skip_bad, **options):
             yield source, batch

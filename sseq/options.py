@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from . import console
 from .inputs import BadLines
 from .parser import DEFAULT_MAX_EVENT_SIZE
 
@@ -51,7 +50,7 @@ def quiet(func):
     return click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on stderr.")(func)
 
 
-def report_skipped(command: str, bad: BadLines | None) -> None:
+def report_skipped(bad: BadLines | None) -> None:
     """After a --skip-bad run: how many lines were skipped, and the first."""
     if bad is not None and bad.count:
-        print(f"sseq {command}: skipped {bad.count} bad line(s); first: {bad.first}", file=sys.stderr)
+        console.current().warn(f"skipped {bad.count} bad line(s); first: {bad.first}")

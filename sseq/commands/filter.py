@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import sys
 from itertools import compress
+from typing import BinaryIO
 
 import click
 import orjson
 
+from .. import console
 from ..errors import SseqError
 from ..inputs import BadLines, iter_batches, iter_sources, iter_type_batches
 from ..markers import is_terminal
@@ -47,18 +48,19 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
     drop = _compile_globs(excludes)
     condition = JqProgram(where, "--where") if where else None
     program = JqProgram(transform, "--jq") if transform else None
+    streams = console.current()
     bad = BadLines() if skip_bad else None
-    out = Output()
+    out = Output(streams.stdout)
     written = 0
     jq_failures = 0
     done_source = None
     if head == 0:
         return
     if condition is None and program is None and not until_done:
-        _filter_by_type(files, keep, drop, head, bad, max_event_size, out)
-        report_skipped("filter", bad)
+        _filter_by_type(files, keep, drop, head, bad, max_event_size, out, streams.stdin)
+        report_skipped(bad)
         return
-    for source, batch in iter_batches(files, bad, max_event_size=max_event_size):
+    for source, batch in iter_batches(files, bad, streams.stdin, max_event_size=max_event_size):
         if source is done_source:
             continue
         lines = []
@@ -76,27 +78,27 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
                                 written += 1
                 except ValueError as exc:
                     jq_failures += 1
-                    print(f"sseq filter: jq error at {source.name}: {str(exc).strip()}", file=sys.stderr)
+                    streams.warn(f"jq error at {source.name}: {str(exc).strip()}")
             if head is not None and written >= head:
                 out.write_lines(lines[: len(lines) - (written - head)] if written > head else lines)
-                report_skipped("filter", bad)
+                report_skipped(bad)
                 return
             if stop:
                 done_source = source
                 break
         out.write_lines(lines)
-    report_skipped("filter", bad)
+    report_skipped(bad)
     if jq_failures:
         raise SseqError(f"jq failed on {jq_failures} record(s)")
 
 
-def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output) -> None:
+def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output, stdin: BinaryIO) -> None:
     """The -t/-x (and --head) case, the common one: records pass through as
     their lines, checked but never built, and are picked in C-level loops
     from a table of decisions per (event, type)."""
     decided = _Decisions(keep, drop)
     written = 0
-    for source in iter_sources(files):
+    for source in iter_sources(files, stdin):
         for events, kinds, lines in iter_type_batches(source, bad, max_event_size):
             kept = list(compress(lines, map(decided.__getitem__, zip(events, kinds, strict=True))))
             if head is not None and written + len(kept) >= head:

@@ -7,6 +7,7 @@ import time
 
 import click
 
+from .. import console
 from ..errors import BadInput
 from ..inputs import iter_chunks, iter_sources
 from ..options import input_files, max_event_size
@@ -43,9 +44,10 @@ def command(files, raw_data, include_all, timestamps, max_event_size):
 
 
 def _parse(files, raw_data, include_all, timestamps, max_event_size) -> None:
-    out = Output()
+    streams = console.current()
+    out = Output(streams.stdout)
     start = time.monotonic()
-    for source in iter_sources(files):
+    for source in iter_sources(files, streams.stdin):
         parser = EventStreamParser(max_event_size)
         try:
             for chunk in iter_chunks(source):

@@ -6,6 +6,7 @@ import time
 
 import click
 
+from .. import console
 from ..inputs import BadLines, iter_batches
 from ..options import input_files, report_skipped, skip_bad
 from ..output import Output
@@ -23,11 +24,12 @@ def command(files, speed, skip_bad):
     Parsing the output gives the same records again; JSON data goes out as
     the exact bytes that were recorded.
     """
+    streams = console.current()
     bad = BadLines() if skip_bad else None
-    out = Output()
+    out = Output(streams.stdout)
     encoder = WireEncoder()
     start = time.monotonic()
-    for _source, batch in iter_batches(files, bad):
+    for _source, batch in iter_batches(files, bad, streams.stdin):
         if not speed:
             out.write(b"".join(encoder.encode(r) for r in batch))
             continue
@@ -37,4 +39,4 @@ def command(files, speed, skip_bad):
                 if delay > 0:
                     time.sleep(delay)
             out.write(encoder.encode(record))
-    report_skipped("replay", bad)
+    report_skipped(bad)

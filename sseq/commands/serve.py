@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-
 import click
 
+from .. import console
 from ..errors import ExitStatus, SseqError
 from ..options import max_event_size, quiet
 from ..serve.routes import build_routes, parse_route
@@ -49,22 +47,15 @@ def command(files, routes, host, port, speed, keepalive, no_ids, rechunk, seed, 
     answered (GET for EventSource, POST for SDKs); OPTIONS is a CORS
     preflight.  Stops on SIGINT or SIGTERM, exit status 130.
     """
-    table = build_routes(list(files), [parse_route(r) for r in routes], not no_ids, max_event_size)
+    streams = console.current()
+    table = build_routes(list(files), [parse_route(r) for r in routes], not no_ids, max_event_size, streams.stdin)
     options = ReplayOptions(
         speed=speed, keepalive=keepalive, ids=not no_ids, rechunk=rechunk, seed=seed, drop_after=drop_after,
         error_after=error_after, cors_origins=tuple(cors_origins) or ("*",),
     )
-    lock = threading.Lock()
-
-    def say(text: str) -> None:
-        # A reader of stderr that went away (`2>&1 | grep -m1 listening`)
-        # must not stop the server.
-        with lock:
-            try:
-                print(f"sseq serve: {text}", file=sys.stderr, flush=True)
-            except (OSError, ValueError):
-                pass
-
+    # From connection threads too; a reader of stderr that went away
+    # (`2>&1 | grep -m1 listening`) does not stop the server.
+    say = streams.warn
     server = ReplayServer(table, host, port, options=options, on_served=None if quiet else (lambda s: say(s.describe())),
                           on_error=say)
     try:

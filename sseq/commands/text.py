@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .. import console
 from ..inputs import BadLines, iter_batches
 from ..options import input_files, max_event_size, report_skipped, skip_bad
 from ..output import Output
@@ -19,12 +20,13 @@ def command(files, reasoning, skip_bad, max_event_size):
     """Write the assistant's text from FILES (records or raw SSE) as it
     streams: OpenAI Chat Completions and Responses, Anthropic, Gemini and
     the OpenAI-compatible relays."""
+    streams = console.current()
     bad = BadLines() if skip_bad else None
-    out = Output()
+    out = Output(streams.stdout)
     assembler = TextAssembler(reasoning)
     try:
-        for _source, batch in iter_batches(files, bad, max_event_size=max_event_size):
+        for _source, batch in iter_batches(files, bad, streams.stdin, max_event_size=max_event_size):
             out.write("".join(assembler.feed(r) for r in batch).encode("utf-8", "replace"))
     finally:
         out.write(assembler.finish().encode())
-    report_skipped("text", bad)
+    report_skipped(bad)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from .. import console
 from ..errors import ExitStatus
 from ..inputs import BadLines
 from ..options import max_event_size, quiet, report_skipped, skip_bad
@@ -50,42 +49,42 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
         from ..usage.estimate import Estimator
 
         estimator = Estimator()
+    streams = console.current()
     problems = []
 
     def on_problem(error):
         problems.append(error)
-        print(f"sseq usage: error: {error}", file=sys.stderr)
+        streams.error(str(error))
 
     paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
     progress = None
-    if len(paths) > 1 and not quiet and sys.stderr.isatty():
+    if len(paths) > 1 and not quiet and streams.stderr_isatty:
         from ..progress import FileProgress
 
-        progress = FileProgress(len(paths))
+        progress = FileProgress(len(paths), streams.write_message, streams.command)
     bad = BadLines() if skip_bad else None
     offenders = []
     try:
         usages = iter_usages(paths, on_problem, estimator, bad, max_event_size,
-                             on_file=progress.step if progress else None)
+                             on_file=progress.step if progress else None, stdin=streams.stdin)
         if ledger:
             from ..usage.ledger import Ledger
 
             book = Ledger(ledger)
             added, improved, known = book.add(list(usages))
             if paths and not quiet:
-                print(f"sseq usage: ledger {ledger}: {added} stream(s) added, {improved} improved, "
-                      f"{known} already counted", file=sys.stderr)
+                streams.warn(f"ledger {ledger}: {added} stream(s) added, {improved} improved, {known} already counted")
             usages = book.iter_usages()
         report = build_report(_watch(usages, window, offenders), by, clock, None, table)
     finally:
         if progress:
             progress.close()
-    Output().write(write_report(report, fmt or ("table" if sys.stdout.isatty() else "json")))
-    report_skipped("usage", bad)
+    Output(streams.stdout).write(write_report(report, fmt or ("table" if streams.stdout_isatty else "json")))
+    report_skipped(bad)
     status = ExitStatus.OK
     if strict and offenders:
         shown = ", ".join(offenders[:5]) + (f" and {len(offenders) - 5} more" if len(offenders) > 5 else "")
-        print(f"sseq usage: --strict: {len(offenders)} stream(s) missing usage or truncated: {shown}", file=sys.stderr)
+        streams.warn(f"--strict: {len(offenders)} stream(s) missing usage or truncated: {shown}")
         status = ExitStatus.BAD_INPUT
     if problems:
         status = ExitStatus.BAD_INPUT

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from ..inputs import iter_record_batches, open_source
 from ..markers import detect_provider
@@ -89,11 +90,13 @@ class Recording:
         return sum(1 for s in self.steps[index:] if s.is_event)
 
 
-def load_recording(path: str | os.PathLike, ids: bool = True, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> Recording:
-    """Read a recording (NDJSON records or raw SSE, ``.gz`` too) whole.
+def load_recording(path: str | os.PathLike, ids: bool = True, max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+                   stdin: BinaryIO | None = None) -> Recording:
+    """Read a recording (NDJSON records or raw SSE, ``.gz`` too; ``-`` is
+    ``stdin``) whole.
 
     Raises :class:`sseq.errors.BadInput` naming the file and line."""
-    source = open_source(os.fspath(path))
+    source = open_source(os.fspath(path), stdin)
     try:
         records = [r for batch in iter_record_batches(source, max_event_size=max_event_size) for r in batch]
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from ..errors import UsageProblem
@@ -74,7 +75,7 @@ def route_name(path: str) -> str:
 
 
 def build_routes(files: Sequence[str] = (), routes: Sequence[tuple[str, str]] = (), ids: bool = True,
-                 max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> Routes:
+                 max_event_size: int = DEFAULT_MAX_EVENT_SIZE, stdin: BinaryIO | None = None) -> Routes:
     """The routes for ``sseq serve FILE... --route PATH=FILE``.
 
     One FILE and no ``--route``: that recording answers every path.  Otherwise
@@ -88,7 +89,7 @@ def build_routes(files: Sequence[str] = (), routes: Sequence[tuple[str, str]] = 
 
     def recording(path: str) -> Recording:
         if path not in cache:
-            cache[path] = load_recording(path, ids, max_event_size)
+            cache[path] = load_recording(path, ids, max_event_size, stdin)
         return cache[path]
 
     if len(files) == 1 and not routes:

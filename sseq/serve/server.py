@@ -22,8 +22,8 @@ and :mod:`sseq.replay_handler` (the HTTP side).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
-import sys
 import threading
 import time
 from collections import deque
@@ -98,6 +98,8 @@ class ReplayServer:
     list of :class:`Record`).  Keyword options are those of
     :class:`ReplayOptions`.  ``on_served`` is called (from a server thread)
     with each finished :class:`Served`; ``log`` keeps the last 10,000.
+    ``on_error`` is called with the text of each problem a connection met
+    (else it goes to the ``sseq.serve`` logger).
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
@@ -192,8 +194,8 @@ class ReplayServer:
     def _report(self, text: str) -> None:
         if self.on_error is not None:
             self.on_error(text)
-        else:
-            print(f"sseq serve: {text}", file=sys.stderr)
+        else:  # a library caller without a callback: the logging module's to show
+            logging.getLogger("sseq.serve").warning("%s", text)
 
 
 

@@ -14,6 +14,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 import orjson
 
@@ -212,11 +213,12 @@ def iter_file_usages(
     estimator=None,
     skip_bad: BadLines | None = None,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    stdin: BinaryIO | None = None,
 ) -> Iterator[StreamUsage]:
-    """The streams of one input, in order.  A bad line ends the input with
-    BadInput after the streams read before it (the one it interrupted
-    included) have been yielded."""
-    source = open_source(path)
+    """The streams of one input (``-`` is ``stdin``), in order.  A bad line
+    ends the input with BadInput after the streams read before it (the one
+    it interrupted included) have been yielded."""
+    source = open_source(path, stdin)
     name = source.name
     fallback = _file_time(path)
     index = 1
@@ -249,6 +251,7 @@ def iter_usages(
     skip_bad: BadLines | None = None,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     on_file: Callable[[str], None] | None = None,
+    stdin: BinaryIO | None = None,
 ) -> Iterator[StreamUsage]:
     """Every stream of every input; a bad input is handed to ``on_problem``
     (after the streams read before the bad line) and the run goes on with
@@ -257,7 +260,7 @@ def iter_usages(
         if on_file is not None:
             on_file(path)
         try:
-            yield from iter_file_usages(path, estimator, skip_bad, max_event_size)
+            yield from iter_file_usages(path, estimator, skip_bad, max_event_size, stdin)
         except BadInput as error:
             on_problem(error)
 
