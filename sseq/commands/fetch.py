@@ -6,9 +6,9 @@ import click
 
 from .. import console
 from ..errors import ExitStatus, Interrupted, SseqError, UsageProblem
-from ..options import max_event_size, quiet
+from ..options import FiniteFloat, max_event_size, quiet
 
-_SECONDS = click.FloatRange(min=0, min_open=True)
+_SECONDS = FiniteFloat(min=0, min_open=True)
 
 
 @click.command("fetch")

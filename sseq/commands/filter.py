@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from itertools import compress
 from typing import BinaryIO
@@ -145,4 +146,7 @@ def _selected_types(event: str, kind: str, keep, drop) -> bool:
 def _format_value(value, raw_output: bool) -> bytes:
     if raw_output and type(value) is str:
         return value.encode("utf-8", "replace") + b"\n"
-    return orjson.dumps(value) + b"\n"
+    try:
+        return orjson.dumps(value) + b"\n"
+    except TypeError:  # an integer beyond 64 bits: the standard library writes any
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace") + b"\n"

@@ -6,7 +6,7 @@ import click
 
 from .. import console
 from ..errors import ExitStatus, SseqError
-from ..options import max_event_size, quiet
+from ..options import FiniteFloat, max_event_size, quiet
 from ..serve.routes import build_routes, parse_route
 from ..serve.server import ReplayOptions, ReplayServer, is_loopback
 
@@ -19,9 +19,9 @@ from ..serve.server import ReplayOptions, ReplayServer, is_loopback
               help="Address to listen on; anything but a loopback address is reachable from other machines.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Port to listen on; 0 picks a free one (the URL is printed on stderr).")
-@click.option("--speed", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--speed", type=FiniteFloat(min=0), default=0.0, show_default=True,
               help="Follow the recorded t at this speed (1 = real time); 0 = as fast as possible.")
-@click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+@click.option("--keepalive", type=FiniteFloat(min=0, min_open=True), metavar="SECONDS",
               help="Send a ': keep-alive' comment after this many seconds without an event.")
 @click.option("--no-ids", is_flag=True,
               help="Do not number the events 1, 2, ... when the recording has no ids (clients cannot resume).")

@@ -37,8 +37,8 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
     Each stream's usage is read by its provider's rules; streams without
     usage are listed as missing, never counted as zero."""
     clock = Clock(tz)
-    window = Window(clock.bound(since, "--since", False) if since else None,
-                    clock.bound(until, "--until", True) if until else None)
+    window = Window(clock.bound(since, "--since", False) if since is not None else None,
+                    clock.bound(until, "--until", True) if until is not None else None)
     table = None
     if prices:
         from ..usage.prices import PriceTable

@@ -11,6 +11,7 @@ calendar day in the report's time zone.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -58,21 +59,32 @@ class Clock:
 
     def bound(self, text: str, option: str, end: bool) -> float:
         """POSIX seconds for ``--since`` (a day's start) or ``--until`` (the
-        end of that day): a date, or a date and time (with an offset, or in
-        the report's zone)."""
+        end of that day): a date in any ISO 8601 form (2026-12-01,
+        20261201), or a date and time (with an offset, or in the report's
+        zone).  A bound beyond the calendar's ends (``--until 9999-12-31``)
+        is infinite rather than an error."""
+        whole_day = None
         try:
-            if len(text) == 10:
-                day = date.fromisoformat(text)
-                if end:
-                    day += timedelta(days=1)
-                moment = datetime(day.year, day.month, day.day)
+            whole_day = date.fromisoformat(text.strip())
+        except ValueError:
+            pass
+        try:
+            if whole_day is not None:
+                moment = datetime(whole_day.year, whole_day.month, whole_day.day)
             else:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
         except ValueError:
             raise UsageProblem(f"{option}: {text!r} is not a date (2026-11-01) or a time (2026-11-01T09:00:00Z)") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self.zone) if self.zone is not None else moment.astimezone()
-        return moment.timestamp()
+        try:
+            if whole_day is not None and end:
+                moment += timedelta(days=1)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=self.zone) if self.zone is not None else moment.astimezone()
+            return moment.timestamp()
+        except (OverflowError, ValueError, OSError):
+            # Past year 9999, or before year 1 once shifted to UTC: no
+            # stream lies beyond such a bound.
+            return math.inf if moment.year > 1 else -math.inf
 
 
 @dataclass

@@ -30,6 +30,7 @@ from .providers import UsageObserver, iter_output_text, maybe_provider_of_url
 # What a folder walk picks up (plain or .gz); files named on the command
 # line are always read.
 RECORDING_SUFFIXES = (".sse", ".ndjson", ".jsonl", ".events")
+_LARGEST_COUNT = (1 << 63) - 1
 
 
 def is_recording_name(name: str) -> bool:
@@ -166,6 +167,11 @@ class StreamCollector:
             fields = {"output_tokens": out, "total_tokens": out}
         else:
             source = MISSING
+        for name, value in fields.items():
+            # Past 2^63 (or not a finite number) no real stream goes, and
+            # neither SQLite, JSON writers nor float arithmetic follow.
+            if value is not None and not value <= _LARGEST_COUNT:
+                raise BadInput(self.file, None, f"stream {self.index}: {name} is beyond any token count (over 2^63-1)")
         if self.error is not None:
             verdict = ERROR
         elif self.terminal:
