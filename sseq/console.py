@@ -106,12 +106,14 @@ class Console:
             pass
 
     def warn(self, message: str) -> None:
-        """``sseq CMD: message`` on stderr: a warning or a note for people."""
-        self.write_message(f"{self.command}: {message}\n")
+        """``sseq CMD: message`` on stderr, one line: a warning or a note
+        for people."""
+        self.write_message(f"{self.command}: {_one_line(message)}\n")
 
     def error(self, message: str) -> None:
-        """``sseq CMD: error: message`` on stderr: why the run failed."""
-        self.write_message(f"{self.command}: error: {message}\n")
+        """``sseq CMD: error: message`` on stderr, one line: why the run
+        failed."""
+        self.write_message(f"{self.command}: error: {_one_line(message)}\n")
 
     def write_message(self, text: str) -> None:
         """Text on stderr as it is, flushed.  A reader of stderr that went
@@ -125,6 +127,14 @@ class Console:
                 self.stderr.flush()
             except (OSError, ValueError):
                 pass
+
+
+def _one_line(message: str) -> str:
+    # A message from a library (jq's shows the program under a caret) may
+    # span lines; each of ours is one line that grep and logs keep whole.
+    if "\n" not in message and "\r" not in message:
+        return message
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
 
 
 def _closed(what: str) -> BinaryIO:

@@ -41,7 +41,7 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a size such as 65536, 512K or 64M") from None
     if not math.isfinite(amount) or amount > LARGEST:
-        raise click.BadParameter(f"{value!r} is not a size such as 65536, 512K or 64M (at most 8E, 2^63-1 bytes)")
+        raise click.BadParameter(f"{value!r} is not a size such as 65536, 512K or 64M (at most 2^63-1 bytes)")
     size = int(amount)
     if size <= 0:
         raise click.BadParameter("must be positive")

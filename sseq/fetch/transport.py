@@ -10,11 +10,11 @@ have been read, and one ``sseq.close`` saying why it ended::
         print(record.event, record.data)
 
 What it takes care of: connect, idle and whole-run time limits; retrying
-(:mod:`sseq.retrying`); reconnecting after a dropped stream with
+(:mod:`sseq.fetch.retrying`); reconnecting after a dropped stream with
 ``Last-Event-ID`` without repeating or losing a record
-(:mod:`sseq.resume`); stopping at the terminal marker; secrets kept out of
+(:mod:`sseq.fetch.resume`); stopping at the terminal marker; secrets kept out of
 the records and out of redirects to other hosts.  What is sent is
-:mod:`sseq.request`'s, how an ending is worded :mod:`sseq.outcome`'s.
+:mod:`sseq.fetch.request`'s, how an ending is worded :mod:`sseq.fetch.outcome`'s.
 ``requests`` is imported only when a run starts.
 """
 

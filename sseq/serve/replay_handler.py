@@ -4,7 +4,7 @@ Any method on a route gets the recording as ``text/event-stream``; OPTIONS
 is a CORS preflight; an unknown path is 404 (naming the routes); a client
 resuming after the last event gets 204, which tells an EventSource to stop
 reconnecting.  Requests over the limits are refused (see
-:mod:`sseq.request_limits`).  What is streamed is decided by
+:mod:`sseq.serve.request_limits`).  What is streamed is decided by
 :class:`sseq.serve.playback.Playback`; this module only does the IO.
 
 HTTP/1.1 bodies are chunked, so that a client can tell a complete stream

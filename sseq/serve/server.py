@@ -15,8 +15,8 @@ the recording's own provider format).
 This module is the server's options and lifecycle; the parts live in
 :mod:`sseq.serve.recording` (a file read and its ids settled), :mod:`sseq.serve.routes`
 (which recording answers which path), :mod:`sseq.serve.playback` (what one
-connection is sent, sans IO), :mod:`sseq.rechunk`, :mod:`sseq.request_limits`
-and :mod:`sseq.replay_handler` (the HTTP side).
+connection is sent, sans IO), :mod:`sseq.serve.rechunk`, :mod:`sseq.serve.request_limits`
+and :mod:`sseq.serve.replay_handler` (the HTTP side).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -294,6 +295,17 @@ def _cost(row: dict) -> str:
     return text + ("*" if unpriced else "")
 
 
+# Control characters (C0, DEL, C1), line and paragraph separators, and the
+# bidirectional overrides that reorder what a terminal shows.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that would move the cursor, colour or
+    reorder a terminal written as an escape (``\\n``, ``\\x1b``, ``\\u202e``)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _tools(calls: dict) -> str:
     return " ".join(f"{k}×{v}" for k, v in calls.items()) or "-"
 
@@ -374,7 +386,9 @@ def format_table(report: Report) -> bytes:
         peak = max(measure) or 1
         bars = ["█" * round(BAR_WIDTH * m / peak) or ("▏" if m else "") for m in measure]
         headers.append("")
-    all_lines = [headers] + lines + ([total_line] if total_line else [])
+    # Names come from recordings: a newline or an ESC sequence in a model
+    # name must not reach the terminal as such.
+    all_lines = [[printable(cell) for cell in line] for line in [headers] + lines + ([total_line] if total_line else [])]
     # Columns with nothing to say in any row are left out of the table.
     empty = {i for i, name in enumerate(headers) if name in _OPTIONAL_COLUMNS
              and all(line[i] in ("", "-", "0") for line in all_lines[1:])}
@@ -397,7 +411,8 @@ def format_table(report: Report) -> bytes:
             out.append("  ".join("-" * w for w in widths))
     if with_prices and totals.get("unpriced_models"):
         out.append("")
-        out.append("unpriced (no price in the table, not counted in cost): " + ", ".join(totals["unpriced_models"]))
+        out.append("unpriced (no price in the table, not counted in cost): "
+                   + ", ".join(printable(str(m)) for m in totals["unpriced_models"]))
         if any(row.get("cost") is not None and row.get("unpriced_models") for row in report.rows + [totals]):
             out.append("* cost of the priced streams only")
     return ("\n".join(out) + "\n").encode()
