@@ -8,7 +8,7 @@ import re
 import subprocess
 
 import orjson
-from helpers import REAL, ROOT, SSEQ, run_sseq
+from helpers import REAL, ROOT, SSEQ, invoke
 
 
 def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
@@ -23,7 +23,7 @@ def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
             url = found.group(1) if found else None
         run = tmp_path / "run.ndjson"
         for _ in range(2):
-            fetched = run_sseq("fetch", url, "--retry", "3", "--json", "-d", '{"model": "gpt-5.5", "input": "ping"}')
+            fetched = invoke("fetch", url, "--retry", "3", "--json", "-d", '{"model": "gpt-5.5", "input": "ping"}')
             assert fetched.returncode == 0, fetched.stderr
             with run.open("ab") as f:
                 f.write(fetched.stdout)
@@ -33,7 +33,7 @@ def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
     opens = [orjson.loads(line)["data"] for line in run.read_bytes().splitlines() if b'"sseq.open"' in line]
     assert sum(1 for o in opens if o.get("resume")) >= 2  # each fetch reconnected at least once
 
-    result = run_sseq("usage", "--by", "stream", "--format", "ndjson", "--strict", run)
+    result = invoke("usage", "--by", "stream", "--format", "ndjson", "--strict", run)
     assert result.returncode == 0, result.stderr
     assert result.stderr == b""
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]
@@ -46,6 +46,6 @@ def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
         assert row["started"] is not None and row["started"].endswith("Z")
     assert rows[0]["response_id"] == rows[1]["response_id"]  # the same recording served twice...
     # ...so a ledger counts it once.
-    ledger = run_sseq("usage", "--ledger", tmp_path / "audit.sqlite", "--format", "json", run)
+    ledger = invoke("usage", "--ledger", tmp_path / "audit.sqlite", "--format", "json", run)
     assert orjson.loads(ledger.stdout)["totals"]["streams"] == 1
     assert b"1 stream(s) added, 0 improved, 1 already counted" in ledger.stderr
