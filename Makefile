@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := tests/fixtures/real/openai-responses-reasoning-summary.sse
 
-.PHONY: demo test lint bench clean tools
+.PHONY: demo test lint bench clean tools node
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,9 @@ demo: $(STAMP)
 	@$(BIN)/sseq usage --format table $(DEMO)
 
 # Debian packages the tests use: headless Chromium for the EventSource tests,
-# groff to check the man pages, jq for the benchmark.  Installed when missing.
-DEBS := chromium:chromium groff:groff-base jq:jq
+# groff to check the man pages, jq for the benchmark, node and npm for the
+# openai npm package's tests.  Installed when missing.
+DEBS := chromium:chromium groff:groff-base jq:jq node:nodejs npm:npm
 tools:
 	@missing=""; for pair in $(DEBS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
@@ -34,11 +35,20 @@ tools:
 	    echo "make: could not install$$missing; the tests that need them will fail"; \
 	fi
 
-test: $(STAMP) tools
+# The openai npm package that tests/serve/test_serve_node.py runs against
+# sseq serve, at the version its lock file names.
+NODE_CLIENTS := tests/helpers/node
+$(NODE_CLIENTS)/node_modules/.package-lock.json: $(NODE_CLIENTS)/package.json $(NODE_CLIENTS)/package-lock.json
+	cd $(NODE_CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
+
+node: tools $(NODE_CLIENTS)/node_modules/.package-lock.json
+
+test: $(STAMP) tools node
 	$(BIN)/python -m pytest -q -n 2 tests
 
 lint: $(STAMP) tools
 	$(BIN)/ruff check --select E,F,W,B --ignore E501 sseq tests bench
+	$(BIN)/mypy
 	groff -man -ww -z man/*.1
 
 # The benchmark compares with jq (Debian's) and, when node is present, npm's
@@ -50,4 +60,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info bench/work bench/results.json
+	rm -rf $(VENV) build dist *.egg-info bench/work bench/results.json $(NODE_CLIENTS)/node_modules

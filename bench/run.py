@@ -11,7 +11,8 @@ ru_maxrss.
     .venv/bin/python bench/run.py [--rounds 5] [--only parse,w4,...]
 
 Sections: parse (W1-W3), w4, filter (W5 vs jq), readers (text and usage on
-W5 vs parse on W1), startup, latency, memory (10 MB vs 1 GB).
+W5 vs parse on W1), startup, latency, memory (10 MB vs 1 GB), proxy (added
+latency per event and throughput against going direct; bench/proxy_bench.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ BENCH = Path(__file__).resolve().parent
 WORK = BENCH / "work"
 sys.path.insert(0, str(BENCH))
 
+import proxy_bench  # noqa: E402
 import workloads  # noqa: E402
 
 PY = sys.executable
@@ -510,6 +512,10 @@ def section_latency(rounds: int, info: dict) -> list[dict]:
     return rows
 
 
+def section_proxy(rounds: int, info: dict) -> list[dict]:
+    return proxy_bench.run(SSEQ, rounds, log) if has_command("proxy") else []
+
+
 SECTIONS = {
     "parse": section_parse,
     "w4": section_w4,
@@ -518,6 +524,7 @@ SECTIONS = {
     "startup": section_startup,
     "latency": section_latency,
     "memory": section_memory,
+    "proxy": section_proxy,
 }
 
 
@@ -573,6 +580,9 @@ def table(rows: list[dict]) -> str:
         for r in latency:
             out.append(f"| {_cell(r['command'])} | {r['median_ms']:.2f} | {r['p99_ms']:.2f} | {r['target']} | "
                        f"{'yes' if r['ok'] else '**no**'} |")
+    proxied = [r for r in rows if r["section"] == "proxy"]
+    if proxied:
+        out.extend(proxy_bench.table(proxied))
     return "\n".join(out)
 
 

@@ -27,6 +27,7 @@ COMMANDS = {
     "replay": "Records back to SSE wire bytes.",
     "fetch": "Make one streamed HTTP request and record its events.",
     "serve": "Replay recordings to HTTP clients on 127.0.0.1.",
+    "proxy": "Forward to an upstream, relay live, record each exchange.",
     "usage": "Token totals per stream, model, provider or day.",
 }
 
@@ -146,8 +147,8 @@ def _click_output(console: Console) -> Iterator[None]:
     try:
         with contextlib.ExitStack() as stack:
             stack.enter_context(contextlib.redirect_stdout(out))
-            if not console.is_process:
-                stack.enter_context(contextlib.redirect_stderr(console.stderr))  # type: ignore[type-var]
+            if not console.is_process and console.stderr is not None:
+                stack.enter_context(contextlib.redirect_stderr(console.stderr))
             yield
     finally:
         out.detach()

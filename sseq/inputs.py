@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -32,6 +32,7 @@ __all__ = [
     "open_source",
     "iter_sources",
     "iter_chunks",
+    "iter_item_batches",
     "iter_record_batches",
     "iter_type_batches",
     "BadLines",
@@ -40,27 +41,51 @@ __all__ = [
 
 READ_SIZE = 1 << 20
 _BLANK = b" \t\r\n"
+_BOM = b"\xef\xbb\xbf"
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
 class Source:
-    """A named input: a file or standard input; ``gzip`` when its bytes are
-    gzip-compressed (decompressed as they are read)."""
+    """A named input: a file or standard input.  What reading it found, for
+    the warnings every reader owes its user (:meth:`warnings`): ``gzip``
+    when its bytes were gzip-compressed (known by their magic bytes, and
+    decompressed as they are read); ``content`` once a non-blank byte was
+    read; ``events``, the events or records read; ``unfinished_block`` when
+    raw SSE ended inside a block that the standard discards."""
 
     name: str
     stream: BinaryIO
     gzip: bool = False
     owned: bool = True  # close() closes the stream (never standard input)
+    content: bool = False
+    events: int = 0
+    unfinished_block: bool = False
 
     def close(self) -> None:
         if self.owned:
             self.stream.close()
 
+    @property
+    def yielded_nothing(self) -> bool:
+        """Not blank, yet no event or record came from it."""
+        return self.content and not self.events
+
+    def warnings(self) -> list[str]:
+        """One line per thing a reader must not pass over in silence."""
+        out = []
+        if self.unfinished_block:
+            out.append(f"{self.name}: the input ended inside an unfinished event block, which was discarded "
+                       "(the standard's rule; parse --dispatch-at-eof reads it)")
+        if self.yielded_nothing:
+            out.append(f"{self.name}: no events or records in this input")
+        return out
+
 
 def open_source(path: str, stdin: BinaryIO | None = None) -> Source:
     """Open one input for reading; ``-`` is ``stdin`` (the caller's standard
-    input; without one, ``-`` is an error), ``*.gz`` is decompressed.
-    Raises BadInput with a one-line reason."""
+    input; without one, ``-`` is an error).  Raises BadInput with a one-line
+    reason."""
     if path == "-":
         if stdin is None:
             raise BadInput("<stdin>", None, "no standard input to read")
@@ -68,7 +93,7 @@ def open_source(path: str, stdin: BinaryIO | None = None) -> Source:
     if os.path.isdir(path):
         raise BadInput(path, None, "is a directory (give the files in it)")
     try:
-        return Source(path, open(path, "rb"), gzip=path.endswith(".gz"))
+        return Source(path, open(path, "rb"))
     except FileNotFoundError:
         raise BadInput(path, None, "no such file") from None
     except PermissionError:
@@ -88,16 +113,23 @@ def iter_sources(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterato
 
 
 def iter_chunks(source: Source, size: int = READ_SIZE) -> Iterator[bytes]:
-    """The bytes of a source as they arrive (decompressed for gzip).  Read
+    """The bytes of a source as they arrive; gzip data, known by its magic
+    bytes whatever the name and from a pipe too, is decompressed.  Read
     errors become BadInput naming the source, after every byte before them."""
     stream = source.stream
     read = getattr(stream, "read1", stream.read)
     try:
-        if not source.gzip:
+        head = read(size)
+        while 0 < len(head) < len(_GZIP_MAGIC) and (more := read(size)):
+            head += more
+        if head[:2] != _GZIP_MAGIC:
+            if head:
+                yield head
             while chunk := read(size):
                 yield chunk
             return
-        yield from _gunzip(iter(lambda: read(size), b""), source.name)
+        source.gzip = True
+        yield from _gunzip(_prepend(head, iter(lambda: read(size), b"")), source.name)
     except IsADirectoryError:
         raise BadInput(source.name, None, "is a directory") from None
     except OSError as exc:
@@ -143,6 +175,42 @@ class BadLines:
             self.first = error
 
 
+def iter_item_batches(
+    source: Source,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    keep_comments: bool = True,
+    dispatch_at_eof: bool = False,
+    chunks: Iterator[bytes] | None = None,
+) -> Iterator[list]:
+    """A source read as raw SSE: the parser's items (Event, Comment,
+    RetryOnly), one list per read.  An event past the size limit ends the
+    input with BadInput, after the items before it.  ``dispatch_at_eof``
+    reads an unfinished final block as if a blank line followed it."""
+    parser = EventStreamParser(max_event_size, keep_comments=keep_comments)
+    try:
+        for chunk in iter_chunks(source) if chunks is None else chunks:
+            if not source.content and chunk.lstrip(_BLANK):
+                source.content = True
+            items = parser.feed(chunk)
+            if items:
+                source.events += _count_events(items)
+                yield items
+        items = parser.end(dispatch_at_eof)
+        source.unfinished_block = parser.ended_in_block and not dispatch_at_eof
+        if items:
+            source.events += _count_events(items)
+            yield items
+    except EventTooLarge as exc:
+        if exc.items:
+            source.events += _count_events(exc.items)
+            yield exc.items
+        raise BadInput(source.name, exc.line, exc.reason) from None
+
+
+def _count_events(items: list) -> int:
+    return sum(type(item) is Event for item in items)
+
+
 def iter_record_batches(
     source: Source,
     skip_bad: BadLines | None = None,
@@ -155,13 +223,17 @@ def iter_record_batches(
     are read as they are.  A bad line ends the input with BadInput, after the
     records before it have been yielded, unless ``skip_bad`` counts it."""
     chunks = iter_chunks(source)
-    first = _first_bytes(chunks)
+    first, ndjson = _sniff(chunks)
     if not first:
         return
-    if first.lstrip(_BLANK)[:1] == b"{":
-        yield from _iter_ndjson(source.name, first, chunks, skip_bad, parse_record_line)
-    else:
-        yield from _iter_sse(source.name, first, chunks, raw_data, include_all, max_event_size)
+    source.content = True
+    if ndjson:
+        for batch in _iter_ndjson(source.name, first, chunks, skip_bad, parse_record_line):
+            source.events += len(batch)
+            yield batch
+        return
+    for items in iter_item_batches(source, max_event_size, include_all, chunks=_prepend(first, chunks)):
+        yield [record_from_item(i, None, raw_data) for i in items if include_all or type(i) is Event]
 
 
 def iter_type_batches(
@@ -175,40 +247,51 @@ def iter_type_batches(
     building Records -- what a filter by type needs -- and bad lines are
     found and reported exactly as there."""
     chunks = iter_chunks(source)
-    first = _first_bytes(chunks)
+    first, ndjson = _sniff(chunks)
     if not first:
         return
-    if first.lstrip(_BLANK)[:1] == b"{":
+    source.content = True
+    if ndjson:
         for batch in _iter_ndjson(source.name, first, chunks, skip_bad, _types_and_line):
+            source.events += len(batch)
             events, kinds, lines = zip(*batch, strict=True)
             yield events, kinds, lines
-    else:
-        for batch in _iter_sse(source.name, first, chunks, False, True, max_event_size):
-            yield [r.event for r in batch], [r.type for r in batch], [format_record(r)[:-1] for r in batch]
+        return
+    for items in iter_item_batches(source, max_event_size, True, chunks=_prepend(first, chunks)):
+        batch = [record_from_item(i) for i in items]
+        yield [r.event for r in batch], [r.type for r in batch], [format_record(r)[:-1] for r in batch]
 
 
-def _first_bytes(chunks: Iterator[bytes]) -> bytes:
-    """The first read(s), up to the first non-blank byte, which tells raw
-    SSE from records; b"" when the input is blank."""
+def _sniff(chunks: Iterator[bytes]) -> tuple[bytes, bool]:
+    """The first read(s), up to the first non-blank byte after a UTF-8 BOM,
+    and whether that byte says NDJSON records (``{``) rather than raw SSE;
+    b"" when the input is blank.  A BOM before records is dropped here (the
+    SSE parser drops its own)."""
     first = b""
     for chunk in chunks:
         first += chunk
-        if first.lstrip(_BLANK):
-            return first
-    return b""
+        if len(first) < len(_BOM) and _BOM.startswith(first):
+            continue  # (perhaps a BOM, arriving in pieces)
+        text = first[len(_BOM):] if first.startswith(_BOM) else first
+        start = text.lstrip(_BLANK)[:1]
+        if start:
+            return (text, True) if start == b"{" else (first, False)
+    return (first, False) if first.lstrip(_BLANK) else (b"", False)
 
 
-def _types_and_line(line: bytes) -> tuple[str, str, bytes]:
+def _types_and_line(line: bytes, _line_no: int) -> tuple[str, str, bytes]:
     event, kind = parse_record_types(line)
     return event, kind, line
 
 
 def _iter_ndjson(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: BadLines | None, convert):
-    """Records (``convert`` of each line) from NDJSON, one list per read."""
+    """Records (``convert`` of each line) from NDJSON, one list per read.
+    A line that spans reads is kept in pieces and joined once, so that the
+    cost stays linear in its length."""
     line_no = 0
-    partial = b""
+    partial: list[bytes] = []
 
-    def lines_of(block: bytes, batch: list):
+    def lines_of(block: list[bytes], batch: list):
         nonlocal line_no
         append = batch.append
         for line in block:
@@ -216,8 +299,14 @@ def _iter_ndjson(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: Bad
             if not line or line.isspace():
                 continue
             try:
-                append(convert(line))
+                append(convert(line, line_no))
             except RecordError as exc:
+                if line.startswith(_BOM):  # a file that began with one, concatenated
+                    try:
+                        append(convert(line[len(_BOM):], line_no))
+                        continue
+                    except RecordError:
+                        pass
                 error = BadInput(name, line_no, f"{exc}: {_preview(line)}")
                 if skip_bad is None:
                     return error
@@ -225,41 +314,29 @@ def _iter_ndjson(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: Bad
         return None
 
     for chunk in _prepend(first, chunks):
-        block = (partial + chunk).split(b"\n") if partial else chunk.split(b"\n")
-        partial = block.pop()
+        if b"\n" not in chunk:
+            partial.append(chunk)
+            continue
+        if partial:
+            partial.append(chunk)
+            chunk = b"".join(partial)
+        block = chunk.split(b"\n")
+        tail = block.pop()
+        partial = [tail] if tail else []
         batch: list[Record] = []
         error = lines_of(block, batch)
         if batch:
             yield batch
         if error is not None:
             raise error
-    if partial.strip():
+    rest = b"".join(partial)
+    if rest.strip():
         batch = []
-        error = lines_of([partial], batch)
+        error = lines_of([rest], batch)
         if batch:
             yield batch
         if error is not None:
             raise error
-
-
-def _iter_sse(name, first, chunks, raw_data, include_all, max_event_size):
-    parser = EventStreamParser(max_event_size)
-
-    def records(items: list) -> list[Record]:
-        return [record_from_item(i, None, raw_data) for i in items if include_all or type(i) is Event]
-
-    try:
-        for chunk in _prepend(first, chunks):
-            items = parser.feed(chunk)
-            if items:
-                yield records(items)
-        items = parser.end()
-        if items:
-            yield records(items)
-    except EventTooLarge as exc:
-        if exc.items:
-            yield records(exc.items)
-        raise BadInput(name, exc.line, f"event larger than {exc.limit} bytes (raise --max-event-size if it is genuine)") from None
 
 
 def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -272,10 +349,20 @@ def _preview(line: bytes, limit: int = 60) -> str:
     return repr(text + ("…" if len(line) > limit else ""))
 
 
-def iter_batches(paths: Iterable[str], skip_bad: BadLines | None = None, stdin: BinaryIO | None = None,
-                 **options) -> Iterator[tuple[Source, list[Record]]]:
+def iter_batches(
+    paths: Iterable[str],
+    skip_bad: BadLines | None = None,
+    stdin: BinaryIO | None = None,
+    *,
+    warn: Callable[[str], None] | None = None,
+    **options,
+) -> Iterator[tuple[Source, list[Record]]]:
     """(source, batch) for every input in turn (``-`` is ``stdin``): what a
-    reading command loops over."""
+    reading command loops over.  After each input, what it must not pass
+    over in silence (see :meth:`Source.warnings`) goes to ``warn``."""
     for source in iter_sources(paths, stdin):
         for batch in iter_record_batches(source, skip_bad, **options):
             yield source, batch
+        if warn is not None:
+            for message in source.warnings():
+                warn(message)

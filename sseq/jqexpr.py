@@ -35,3 +35,26 @@ class JqProgram:
     def is_true(self, record: Record) -> bool:
         """jq truthiness: anything but false and null, for any output."""
         return any(value is not None and value is not False for value in self.outputs(record))
+
+
+class JqErrors:
+    """jq's failures over a run, each distinct message said once, with
+    where it first happened and how many records it hit."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._seen: dict[str, list] = {}  # message -> [count, where]
+
+    def add(self, message: str, source: str, line_no: int | None) -> None:
+        self.count += 1
+        message = message.strip()
+        seen = self._seen.get(message)
+        if seen is not None:
+            seen[0] += 1
+        elif len(self._seen) < 100:  # (bounded: each record could fail its own way)
+            self._seen[message] = [1, source if line_no is None else f"{source}:{line_no}"]
+
+    def report(self, warn) -> None:
+        for message, (count, where) in self._seen.items():
+            times = f" ({count} records)" if count > 1 else ""
+            warn(f"jq error at {where}: {message}{times}")

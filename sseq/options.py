@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -78,3 +79,10 @@ def report_skipped(bad: BadLines | None) -> None:
     """After a --skip-bad run: how many lines were skipped, and the first."""
     if bad is not None and bad.count:
         console.current().warn(f"skipped {bad.count} bad line(s); first: {bad.first}")
+
+
+def warner(command: str | None = None) -> Callable[[str], None]:
+    """A ``warn`` callback for the reading layer: the console's, one line
+    on stderr with the running command's prefix (``command`` is kept for
+    callers that name it; the console knows it)."""
+    return console.current().warn

@@ -12,6 +12,7 @@ own bytes (key order and spacing included) without re-serialising anything.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,9 @@ __all__ = [
     "CLOSE",
     "COMMENT",
     "RETRY",
+    "UPSTREAM",
+    "record_event",
+    "wire_event",
     "record_from_item",
     "encode_item",
     "encode_items",
@@ -40,8 +44,30 @@ OPEN = "sseq.open"
 CLOSE = "sseq.close"
 COMMENT = "sseq.comment"
 RETRY = "sseq.retry"
+# ``sseq.*`` is sseq's own namespace.  An upstream event whose type is in it
+# is recorded under this prefix (``sseq.open`` -> ``sseq.upstream.sseq.open``),
+# so that it is never taken for sseq's own record, and restored on the wire.
+UPSTREAM = "sseq.upstream."
+
+
+def record_event(event_type: str) -> str:
+    """The record ``event`` of an SSE event type (see UPSTREAM)."""
+    return UPSTREAM + event_type if event_type.startswith("sseq.") else event_type
+
+
+def wire_event(event: str) -> str | None:
+    """The SSE event type of a record ``event``; None for sseq's own records
+    (``sseq.open``, ``sseq.comment``... and any ``sseq.*`` unknown here),
+    which never go on the wire as events."""
+    if event.startswith("sseq."):
+        return event[len(UPSTREAM):] if event.startswith(UPSTREAM) else None
+    return event
 
 _DATA_KEY = b',"data":'
+_STARTS = (b"{", b"[")
+_BLANKS = b" \t"
+_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +80,8 @@ class Record:
     when known.  ``raw``: the exact JSON bytes of ``data`` when they are known
     (not compared).  ``line``: the exact NDJSON line this record was read from,
     if any, so a record can pass through a filter untouched (not compared).
+    ``line_no``: where it was read, the NDJSON line or the SSE line that
+    dispatched it, for messages that name a line (not compared).
     """
 
     event: str
@@ -63,17 +91,24 @@ class Record:
     t: float | None = None
     raw: bytes | None = field(default=None, compare=False, repr=False)
     line: bytes | None = field(default=None, compare=False, repr=False)
+    line_no: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def type(self) -> str:
         """The event type a reader means: ``data.type`` for plain
         ``message`` events that carry one (OpenRouter's Responses stream has
         no ``event:`` lines), else ``event``."""
-        if self.event == "message" and type(self.data) is dict:
-            inner = self.data.get("type")
+        return Record.type_of(self.event, self.data)
+
+    @staticmethod
+    def type_of(event: str, data: Any) -> str:
+        """:attr:`type` for a record's ``event`` and ``data``: the one home of
+        the rule."""
+        if event == "message" and type(data) is dict:
+            inner = data.get("type")
             if type(inner) is str:
                 return inner
-        return self.event
+        return event
 
     def to_dict(self) -> dict:
         out: dict = {"event": self.event}
@@ -91,25 +126,47 @@ class RecordError(ValueError):
     """A line that is not a record."""
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_json(text: bytes) -> Any:
+    """Parse JSON: orjson, and for the legal JSON it refuses -- a lone
+    surrogate escape such as ``"\\ud83d"`` -- the standard library.  Both
+    stop at the same depth (about a thousand levels), so what one refuses
+    for depth the other refuses too.  Raises ValueError."""
+    try:
+        return _loads(text)
+    except _JSONDecodeError as exc:
+        try:
+            return json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            raise exc from None
+
+
+def _json_text(payload: bytes) -> bool:
+    """Whether a data buffer may hold a JSON object or array: the one sniff,
+    before the parse that decides."""
+    first = payload[:1]
+    return first == b"{" or first == b"[" or (first in _BLANKS and payload.lstrip()[:1] in _STARTS)
+
+
 def classify_data(payload: bytes, raw_data: bool = False) -> tuple[Any, bytes | None]:
-    """The record value of a data buffer, and its exact JSON bytes.
+    """The record value of a data buffer, and its JSON bytes to embed.
 
     A JSON object or array becomes the parsed value; anything else (``[DONE]``,
-    plain text, a bare JSON number) stays a string.  The bytes are returned
-    only when they can be embedded in a record line as they are: valid JSON on
-    a single line.
+    plain text, a bare JSON number, JSON nested too deep to parse) stays a
+    string.  The bytes are the payload's own, so that no digit or escape is
+    lost to a re-serialisation; a payload of several data lines has its line
+    feeds (whitespace in JSON) made spaces, since a record is one line.
     """
-    if not raw_data:
-        first = payload[:1]
-        if first == b"{" or first == b"[" or (first in b" \t" and payload.lstrip()[:1] in (b"{", b"[")):
-            try:
-                value = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                pass
-            else:
-                if b"\n" in payload:
-                    return value, None
-                return value, payload
+    if not raw_data and _json_text(payload):
+        try:
+            value = loads_json(payload)
+        except ValueError:
+            pass
+        else:
+            return value, payload.replace(b"\n", b" ") if b"\n" in payload else payload
     return payload.decode("utf-8", "replace"), None
 
 
@@ -117,122 +174,100 @@ def record_from_item(item, t: float | None = None, raw_data: bool = False) -> Re
     """Turn a parser item (Event, Comment, RetryOnly) into a Record."""
     if type(item) is Event:
         value, raw = classify_data(item.data_bytes, raw_data)
-        return Record(item.type, value, item.id or None, item.retry, t, raw)
+        return Record(record_event(item.type), value, item.id or None, item.retry, t, raw, line_no=item.line)
     if type(item) is Comment:
-        return Record(COMMENT, item.text, None, None, t)
+        return Record(COMMENT, item.text, None, None, t, line_no=item.line)
     if type(item) is RetryOnly:
-        return Record(RETRY, "", item.id or None, item.retry, t)
+        return Record(RETRY, "", item.id or None, item.retry, t, line_no=item.line)
     raise TypeError(f"not a parser item: {item!r}")
 
 
 _event_keys: dict[str, bytes] = {}
 
 
-def _event_prefix(event: str) -> bytes:
-    prefix = _event_keys.get(event)
-    if prefix is None:
-        prefix = b'{"event":' + orjson.dumps(event)
-        if len(_event_keys) < 4096:
-            _event_keys[event] = prefix
-    return prefix
-
-
-def _tail(id: str | None, retry: int | None, t: float | None) -> bytes:
-    tail = b""
+def _head(event: str, id: str | None = None, retry: int | None = None, t: float | None = None) -> bytes:
+    """A record line up to its data value: ``{"event":...,"data":``."""
+    head = _event_keys.get(event)
+    if head is None:
+        head = b'{"event":' + orjson.dumps(event)
+        if len(_event_keys) < 4096:  # (bounded: an upstream chooses the types)
+            _event_keys[event] = head
     if id:
-        tail += b',"id":' + orjson.dumps(id)
+        head += b',"id":' + orjson.dumps(id)
     if retry is not None:
-        tail += b',"retry":%d' % retry
+        head += b',"retry":%d' % retry
     if t is not None:
-        tail += b',"t":%.3f' % t
-    return tail
+        head += b',"t":%.3f' % t
+    return head + _DATA_KEY
 
 
-def encode_item(item, t: float | None = None, raw_data: bool = False) -> bytes:
-    """A parser item straight to its NDJSON line (the hot path of ``parse``).
-
-    Same bytes as ``format_record(record_from_item(item, ...))``, without
-    building the Record.
-    """
-    return b"".join(_encode_pieces(item, t, raw_data))
+def _pieces(record: Record) -> tuple[bytes, bytes, bytes]:
+    """A record's line in three pieces, the data bytes apart, so that a
+    writer need not copy a big payload into one line."""
+    payload = record.raw if record.raw is not None else _dumps(record.data)
+    return _head(record.event, record.id, record.retry, record.t), payload, b"}\n"
 
 
-def _encode_pieces(item, t: float | None, raw_data: bool) -> tuple[bytes, ...]:
-    """encode_item's line in pieces, so that a big payload is not copied
-    into it (a writer can write the pieces one after the other)."""
-    if type(item) is Event:
-        payload = item.data_bytes
-        if not raw_data:
-            first = payload[:1]
-            if first == b"{" or first == b"[":
-                try:
-                    value = orjson.loads(payload)
-                except orjson.JSONDecodeError:
-                    pass
-                else:
-                    if b"\n" in payload:
-                        payload = orjson.dumps(value)
-                    del value  # (a big event's parsed copy need not outlive the check)
-                    head = _event_prefix(item.type)
-                    if item.id or item.retry is not None or t is not None:
-                        head += _tail(item.id, item.retry, t)
-                    return head + _DATA_KEY, payload, b"}\n"
-    return (format_record(record_from_item(item, t, raw_data)),)
-
-
-_JSON_STARTS = frozenset((b"{", b"["))
-_data_heads: dict[str, bytes] = {}
-
-
-def encode_items(items: list, t: float | None = None, raw_data: bool = False, include_all: bool = True) -> list[bytes]:
-    """``encode_item`` over a batch of parser items, also the compact events
-    of ``EventStreamParser.feed_compact`` (``(type, data_bytes, id, line)``):
-    the same bytes, from a loop that does the least per event, as a list of
-    pieces to write in order (a line may come in more than one piece, so
-    that a big payload is not copied).  Without ``include_all`` only events
-    are written (no comments or retry-only blocks)."""
-    out: list[bytes] = []
-    append = out.append
-    loads, Error = orjson.loads, orjson.JSONDecodeError
-    heads = _data_heads
-    starts = _JSON_STARTS
-    plain = not raw_data and t is None
-    for item in items:
-        if type(item) is tuple:
-            kind, payload, id, _line = item
-            # The common case: a JSON object or array (on one line: compact
-            # events have one data line), no id, no timestamp.  Anything
-            # else takes the general path.
-            if plain and not id and payload[:1] in starts:
-                try:
-                    loads(payload)
-                except Error:
-                    pass
-                else:
-                    head = heads.get(kind)
-                    if head is None:
-                        head = _event_prefix(kind) + _DATA_KEY
-                        if len(heads) < 4096:
-                            heads[kind] = head
-                    append(head + payload + b"}\n")
-                    continue
-            item = Event(kind, payload, id, None, _line)
-        elif type(item) is not Event and not include_all:
-            continue
-        out += _encode_pieces(item, t, raw_data)
-    return out
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # a lone surrogate (see loads_json): escaped as JSON allows
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def format_record(record: Record) -> bytes:
     """A Record to its NDJSON line (with the trailing newline)."""
-    if record.raw is not None:
-        payload = record.raw
-    else:
-        payload = orjson.dumps(record.data)
-    head = _event_prefix(record.event)
-    if record.id or record.retry is not None or record.t is not None:
-        head += _tail(record.id, record.retry, record.t)
-    return b"".join((head, _DATA_KEY, payload, b"}\n"))
+    return b"".join(_pieces(record))
+
+
+def encode_item(item, t: float | None = None, raw_data: bool = False) -> bytes:
+    """A parser item straight to its NDJSON line: ``format_record`` of
+    ``record_from_item``."""
+    return b"".join(encode_items([item], t, raw_data))
+
+
+def encode_items(items: list, t: float | None = None, raw_data: bool = False, include_all: bool = True) -> list[bytes]:
+    """Parser items to NDJSON, as pieces to write in order (a line may come
+    in more than one piece, so that a big payload is not copied); the bytes
+    of ``format_record(record_from_item(item, t, raw_data))`` for each.
+    Without ``include_all`` only events are written (no comments or
+    retry-only blocks).  This is the hot loop of ``sseq parse``: the common
+    event (a one-line JSON object or array, no id, retry or time) is written
+    here with the least work, everything else as a Record."""
+    out: list[bytes] = []
+    append = out.append
+    loads, Error = _loads, _JSONDecodeError
+    heads = _data_heads
+    for item in items:
+        if type(item) is Event:
+            kind, payload, id, retry, _line = item
+            if not raw_data and (payload[:1] == b"{" or payload[:1] == b"[") and b"\n" not in payload:
+                try:
+                    loads(payload)
+                except Error:
+                    pass  # (classify_data decides, below)
+                else:
+                    if id or retry is not None or t is not None:
+                        head = _head(record_event(kind), id, retry, t)
+                    else:
+                        cached = heads.get(kind)
+                        if cached is None:
+                            cached = _head(record_event(kind))
+                            if len(heads) < 4096:
+                                heads[kind] = cached
+                        head = cached
+                    if len(payload) < 65536:
+                        append(head + payload + b"}\n")
+                    else:
+                        out += (head, payload, b"}\n")
+                    continue
+        elif not include_all:
+            continue
+        out += _pieces(record_from_item(item, t, raw_data))
+    return out
+
+
+_data_heads: dict[str, bytes] = {}
 
 
 def _record_maker():
@@ -240,10 +275,10 @@ def _record_maker():
     ``__init__`` sets each field through ``object.__setattr__``; setting the
     slots through their descriptors gives the same object at half the cost."""
     new = object.__new__
-    setters = tuple(Record.__dict__[name].__set__ for name in ("event", "data", "id", "retry", "t", "raw", "line"))
-    s_event, s_data, s_id, s_retry, s_t, s_raw, s_line = setters
+    setters = tuple(Record.__dict__[name].__set__ for name in ("event", "data", "id", "retry", "t", "raw", "line", "line_no"))
+    s_event, s_data, s_id, s_retry, s_t, s_raw, s_line, s_line_no = setters
 
-    def make(event, data, id, retry, t, raw, line) -> Record:
+    def make(event, data, id, retry, t, raw, line, line_no) -> Record:
         record = new(Record)
         s_event(record, event)
         s_data(record, data)
@@ -252,14 +287,23 @@ def _record_maker():
         s_t(record, t)
         s_raw(record, raw)
         s_line(record, line)
+        s_line_no(record, line_no)
         return record
 
     return make
 
 
 _make_record = _record_maker()
-_loads = orjson.loads
-_JSONDecodeError = orjson.JSONDecodeError
+
+
+def _loads_or_explain(line: bytes) -> Any:
+    """A line orjson refused: legal JSON it does not take, or RecordError."""
+    try:
+        return loads_json(line)
+    except ValueError as exc:
+        if "depth" in str(exc):
+            raise RecordError(f"nested deeper than sseq reads ({exc})") from None
+        raise RecordError(f"not JSON ({exc})") from None
 
 
 def _checked(line: bytes) -> tuple[dict, str, str | None, int | None, float | None]:
@@ -267,8 +311,8 @@ def _checked(line: bytes) -> tuple[dict, str, str | None, int | None, float | No
     retry, t)``.  Raises RecordError with a message meant for a person."""
     try:
         obj = _loads(line)
-    except _JSONDecodeError as exc:
-        raise RecordError(f"not JSON ({exc})") from None
+    except _JSONDecodeError:
+        obj = _loads_or_explain(line)
     if type(obj) is not dict:
         raise RecordError("a record must be a JSON object")
     event = obj.get("event")
@@ -282,6 +326,11 @@ def _checked(line: bytes) -> tuple[dict, str, str | None, int | None, float | No
     if id is not None and type(id) is not str:
         raise RecordError('"id" must be a string')
     retry = obj.get("retry")
+    if type(retry) is float and retry.is_integer() and retry >= 0:
+        # Past 64 bits orjson gives a float; sseq writes what the stream
+        # said, exactly, so read it back exactly.
+        obj = json.loads(line)
+        retry = obj["retry"]
     if retry is not None and (type(retry) is not int or retry < 0):
         raise RecordError('"retry" must be a non-negative integer')
     t = obj.get("t")
@@ -290,8 +339,9 @@ def _checked(line: bytes) -> tuple[dict, str, str | None, int | None, float | No
     return obj, event, id, retry, t
 
 
-def parse_record_line(line: bytes) -> Record:
-    """One NDJSON line (without its newline) to a Record.
+def parse_record_line(line: bytes, line_no: int | None = None) -> Record:
+    """One NDJSON line (without its newline) to a Record; ``line_no`` says
+    where it was read.
 
     Raises RecordError with a message meant for a person.
     """
@@ -301,7 +351,7 @@ def parse_record_line(line: bytes) -> Record:
     kind = type(data)
     if kind is dict or kind is list:
         raw = _maybe_data_bytes(line, obj, event, id, retry, t)
-    return _make_record(event, data, id or None, retry, t, raw, line)
+    return _make_record(event, data, id or None, retry, t, raw, line, line_no)
 
 
 def parse_record_types(line: bytes) -> tuple[str, str]:
@@ -309,13 +359,7 @@ def parse_record_types(line: bytes) -> tuple[str, str]:
     :func:`parse_record_line` checks it (same RecordError), without building
     the Record: what a filter by type needs."""
     obj, event, _id, _retry, _t = _checked(line)
-    if event == "message":
-        data = obj["data"]
-        if type(data) is dict:
-            inner = data.get("type")
-            if type(inner) is str:
-                return event, inner
-    return event, event
+    return event, Record.type_of(event, obj["data"])
 
 
 # After the data value, a duplicated top-level key would show as a comma and
@@ -331,12 +375,8 @@ def _maybe_data_bytes(line: bytes, obj: dict, event: str, id, retry, t) -> bytes
     the other fields, holds no other key, and ends with the data value; a
     slice that could hide a duplicated key is checked by parsing it.
     """
-    head = _event_prefix(event)
-    fields = 2
-    if id is not None or retry is not None or t is not None:
-        head += _tail(id, retry, t)
-        fields += (id is not None) + (retry is not None) + (t is not None)
-    head += _DATA_KEY
+    head = _head(event, id, retry, t)
+    fields = 2 + (id is not None) + (retry is not None) + (t is not None)
     if len(obj) != fields or not line.startswith(head):
         return None
     if line[-1:] == b"}":
@@ -348,8 +388,8 @@ def _maybe_data_bytes(line: bytes, obj: dict, event: str, id, retry, t) -> bytes
         raw = raw[:-1]
     if _MAYBE_DUPLICATE_KEY(raw):
         try:
-            if _loads(raw) != obj["data"]:
+            if loads_json(raw) != obj["data"]:
                 return None
-        except _JSONDecodeError:
+        except ValueError:
             return None
     return raw

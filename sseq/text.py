@@ -1,76 +1,18 @@
 """The assistant's text, assembled from any provider's stream events.
 
-Each provider puts its text deltas somewhere else:
-
-- OpenAI Responses: ``response.output_text.delta`` (reasoning:
-  ``response.reasoning_summary_text.delta``, ``response.reasoning_text.delta``);
-- Anthropic Messages: ``content_block_delta`` with ``text_delta``
-  (reasoning: ``thinking_delta``);
-- Chat Completions and the relays: ``choices[].delta.content`` (reasoning:
-  ``reasoning_content`` as DeepSeek sends it, or ``reasoning``);
-- Gemini: ``candidates[0].content.parts[].text`` (reasoning: parts marked
-  ``thought``).
+Where each family puts its text and reasoning is the family's own
+knowledge (:mod:`sseq.providers`); this module only lays the fragments out
+for a person to read: reasoning set off from the answer by a blank line,
+and separate content blocks, reasoning-summary parts, streams and files
+each starting on a line of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from .providers import REASONING, TEXT, StreamReader
+from .records import OPEN, Record
 
-from .records import Record
-
-TEXT = "text"
-REASONING = "reasoning"
-
-_RESPONSES_TEXT = {"response.output_text.delta": TEXT, "response.refusal.delta": TEXT,
-                   "response.reasoning_summary_text.delta": REASONING,
-                   "response.reasoning_text.delta": REASONING}
-
-
-def iter_fragments(record: Record) -> Iterator[tuple[str, str]]:
-    """(kind, text) pairs carried by one record; kind is TEXT or REASONING."""
-    data = record.data
-    if type(data) is not dict:
-        return
-    kind = record.type
-    where = _RESPONSES_TEXT.get(kind)
-    if where is not None:
-        delta = data.get("delta")
-        if type(delta) is str:
-            yield where, delta
-        return
-    if kind == "content_block_delta":
-        delta = data.get("delta")
-        if type(delta) is dict:
-            if delta.get("type") == "text_delta" and type(delta.get("text")) is str:
-                yield TEXT, delta["text"]
-            elif delta.get("type") == "thinking_delta" and type(delta.get("thinking")) is str:
-                yield REASONING, delta["thinking"]
-        return
-    choices = data.get("choices")
-    if type(choices) is list:
-        for choice in choices:
-            if type(choice) is not dict or choice.get("index", 0) != 0:
-                continue
-            delta = choice.get("delta")
-            if type(delta) is not dict:
-                continue
-            reasoning = delta.get("reasoning_content")
-            if type(reasoning) is not str:
-                reasoning = delta.get("reasoning")
-            if type(reasoning) is str and reasoning:
-                yield REASONING, reasoning
-            content = delta.get("content")
-            if type(content) is str and content:
-                yield TEXT, content
-        return
-    candidates = data.get("candidates")
-    if type(candidates) is list and candidates and type(candidates[0]) is dict:
-        content = candidates[0].get("content")
-        parts = content.get("parts") if type(content) is dict else None
-        if type(parts) is list:
-            for part in parts:
-                if type(part) is dict and type(part.get("text")) is str:
-                    yield (REASONING if part.get("thought") else TEXT), part["text"]
+__all__ = ["REASONING", "TEXT", "TextAssembler"]
 
 
 class TextAssembler:
@@ -81,18 +23,35 @@ class TextAssembler:
     def __init__(self, reasoning: bool = False):
         self.reasoning = reasoning
         self.last_kind: str | None = None
+        self.last_block: object = None
         self.ends_with_newline = True
+        self._stream = StreamReader(usage=False)
+
+    def new_input(self) -> None:
+        """The next records come from another file: a stream of their own."""
+        self._stream = StreamReader(usage=False)
+        self.last_block = _BOUNDARY
 
     def feed(self, record: Record) -> str:
+        if record.event == OPEN:
+            if not (type(record.data) is dict and record.data.get("resume") is True):
+                self.new_input()
+            return ""
+        if self._stream.opens_next(record):
+            self.new_input()
         pieces = []
-        for kind, text in iter_fragments(record):
-            if kind == REASONING and not self.reasoning:
+        for kind, text, block in self._stream.feed(record):
+            if kind != TEXT and (kind != REASONING or not self.reasoning):
                 continue
             if not text:
                 continue
-            if self.last_kind is not None and kind != self.last_kind:
-                pieces.append("\n\n" if self.ends_with_newline is False else "\n")
+            if self.last_kind is not None:
+                if kind != self.last_kind:
+                    pieces.append("\n\n" if self.ends_with_newline is False else "\n")
+                elif block != self.last_block and not self.ends_with_newline:
+                    pieces.append("\n")
             self.last_kind = kind
+            self.last_block = block
             pieces.append(text)
             self.ends_with_newline = text.endswith("\n")
         return "".join(pieces)
@@ -100,3 +59,8 @@ class TextAssembler:
     def finish(self) -> str:
         """What to write at the end: a final newline when the text lacks one."""
         return "" if self.last_kind is None or self.ends_with_newline else "\n"
+
+
+# A block that no fragment has: what follows a stream or file boundary is
+# always a new block.
+_BOUNDARY = object()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import orjson
 
-from .records import CLOSE, COMMENT, OPEN, RETRY, Record
+from .records import COMMENT, RETRY, Record, wire_event
 
 
 class WireEncoder:
@@ -24,7 +24,8 @@ class WireEncoder:
         if event == COMMENT:
             text = record.data if type(record.data) is str else orjson.dumps(record.data).decode()
             return b":" + _one_line(text) + b"\n\n"
-        if event == OPEN or event == CLOSE:
+        wire_type = wire_event(event)
+        if wire_type is None and event != RETRY:
             return b""
         out = b""
         record_id = id_override if id_override is not None else (record.id or "")
@@ -35,8 +36,9 @@ class WireEncoder:
             out += b"retry: %d\n" % record.retry
         if event == RETRY:
             return out + b"\n" if out else b""
-        if event != "message":
-            out += b"event: " + _one_line(event) + b"\n"
+        assert wire_type is not None  # (None is only ever a retry's, above)
+        if wire_type != "message":
+            out += b"event: " + _one_line(wire_type) + b"\n"
         return out + _data_lines(record) + b"\n"
 
 

@@ -28,7 +28,7 @@ _SECONDS = FiniteFloat(min=0, min_open=True)
 @click.option("--max-time", type=_SECONDS, metavar="SECONDS", help="Longest time for the whole run, retries included.")
 @click.option("--retry", "retries", type=click.IntRange(min=0), default=0, metavar="N",
               help="Retry a 429/5xx answer or a failed connection, and reconnect a dropped stream with Last-Event-ID, "
-                   "up to N times in a row.")
+                   "up to N times without progress (a new event), and 10 x N times in all.")
 @click.option("--last-event-id", metavar="ID", help="Resume a stream: send Last-Event-ID: ID.")
 @click.option("--until-done", is_flag=True,
               help="Stop at the terminal marker ([DONE], response.completed, message_stop, a Gemini finish...).")
@@ -39,18 +39,22 @@ _SECONDS = FiniteFloat(min=0, min_open=True)
 @click.option("--raw-data", is_flag=True, help="Keep data as the raw string, even when it is JSON.")
 @click.option("--all", "include_all", is_flag=True,
               help="Also write comment lines (sseq.comment) and retry-only blocks (sseq.retry).")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="Write a label into sseq.open (repeatable), for usage --by label:KEY.")
 @max_event_size
 @quiet
 def command(url, method, headers, data, json_body, jq_body, connect_timeout, idle_timeout, max_time, retries,
-            last_event_id, until_done, raw_path, output_path, raw_data, include_all, max_event_size, quiet):
+            last_event_id, until_done, raw_path, output_path, raw_data, include_all, labels, max_event_size, quiet):
     """Make one streamed HTTP request to URL and write its events as records:
-    sseq.open (status, headers with secrets redacted, request digest), each
+    sseq.open (status, headers and the request with secrets redacted, host,
+    labels), each
     event with t (seconds since the request was sent), then sseq.close
     (why it ended).
 
     Exit status: 0 done, 1 a JSON answer instead of a stream, 2 usage, 3 an
     HTTP error status, 4 a network error or timeout, 130 interrupted.
     """
+    from ..cassette.records import parse_labels
     from ..output import open_file_output, open_output
     from ..progress import FetchProgress
     from ..records import CLOSE, OPEN, format_record
@@ -62,6 +66,7 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
         check_url(url)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
+    label_map = parse_labels(labels)
     body = read_body(data, streams.stdin) if data is not None else None
     if jq_body is not None:
         body = edit_body(body, jq_body)
@@ -80,6 +85,7 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
         include_all=include_all,
         raw_data=raw_data,
         max_event_size=max_event_size,
+        labels=tuple(label_map.items()),
     )
     progress = FetchProgress(not quiet and streams.stderr_isatty, streams.write_message, streams.command)
     out = open_output(output_path, streams.stdout)

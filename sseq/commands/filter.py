@@ -12,10 +12,10 @@ import click
 import orjson
 
 from .. import console
-from ..errors import SseqError
+from ..errors import SseqError, UsageProblem
 from ..inputs import BadLines, iter_batches, iter_sources, iter_type_batches
-from ..markers import is_terminal
 from ..options import input_files, max_event_size, report_skipped, skip_bad
+from ..providers import is_terminal
 from ..output import Output
 from ..records import Record, format_record
 
@@ -43,28 +43,32 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
     """Filter records from FILES (or standard input): by event type, by a jq
     condition, or through a jq transformation.  Raw SSE input is parsed
     first."""
-    from ..jqexpr import JqProgram
+    from ..jqexpr import JqErrors, JqProgram
 
+    if raw_output and transform is None:
+        raise UsageProblem("-r/--raw-output works with --jq (it says how --jq's strings are written)")
     keep = _compile_globs(types)
     drop = _compile_globs(excludes)
     condition = JqProgram(where, "--where") if where else None
     program = JqProgram(transform, "--jq") if transform else None
-    streams = console.current()
     bad = BadLines() if skip_bad else None
+    streams = console.current()
     out = Output(streams.stdout)
+    warn = streams.warn
     written = 0
-    jq_failures = 0
+    jq_errors = JqErrors()
     done_source = None
     if head == 0:
         return
     if condition is None and program is None and not until_done:
-        _filter_by_type(files, keep, drop, head, bad, max_event_size, out, streams.stdin)
+        _filter_by_type(files, keep, drop, head, bad, max_event_size, out, warn, streams.stdin)
         report_skipped(bad)
         return
-    for source, batch in iter_batches(files, bad, streams.stdin, max_event_size=max_event_size):
+    for source, batch in iter_batches(files, bad, streams.stdin, warn=warn, max_event_size=max_event_size):
         if source is done_source:
             continue
         lines = []
+        full = False
         for record in batch:
             stop = until_done and is_terminal(record)
             if _selected(record, keep, drop):
@@ -78,22 +82,24 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
                                 lines.append(_format_value(value, raw_output))
                                 written += 1
                 except ValueError as exc:
-                    jq_failures += 1
-                    streams.warn(f"jq error at {source.name}: {str(exc).strip()}")
-            if head is not None and written >= head:
-                out.write_lines(lines[: len(lines) - (written - head)] if written > head else lines)
-                report_skipped(bad)
-                return
+                    jq_errors.add(str(exc), source.name, record.line_no)
+            full = head is not None and written >= head
+            if full:
+                del lines[len(lines) - (written - head):]
+                break
             if stop:
                 done_source = source
                 break
         out.write_lines(lines)
+        if full:
+            break
     report_skipped(bad)
-    if jq_failures:
-        raise SseqError(f"jq failed on {jq_failures} record(s)")
+    jq_errors.report(warn)
+    if jq_errors.count:
+        raise SseqError(f"jq failed on {jq_errors.count} record(s)")
 
 
-def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output, stdin: BinaryIO) -> None:
+def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output, warn, stdin: BinaryIO) -> None:
     """The -t/-x (and --head) case, the common one: records pass through as
     their lines, checked but never built, and are picked in C-level loops
     from a table of decisions per (event, type)."""
@@ -110,6 +116,8 @@ def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output, s
             written += len(kept)
             if kept:
                 out.write(b"\n".join(kept) + b"\n")
+        for message in source.warnings():
+            warn(message)
 
 
 class _Decisions(dict):
@@ -121,7 +129,7 @@ class _Decisions(dict):
 
     def __missing__(self, key):
         event, kind = key
-        answer = _selected_types(event, kind if kind != event else event, self.keep, self.drop)
+        answer = _selected_types(event, kind, self.keep, self.drop)
         if len(self) < 4096:
             self[key] = answer
         return answer
@@ -136,9 +144,10 @@ def _selected(record: Record, keep, drop) -> bool:
 def _selected_types(event: str, kind: str, keep, drop) -> bool:
     if keep is None and drop is None:
         return True
-    if keep is not None and not (keep(event) or (kind is not event and keep(kind))):
+    # kind differs from event only for a message event with a data.type.
+    if keep is not None and not (keep(event) or (kind != event and keep(kind))):
         return False
-    if drop is not None and (drop(event) or (kind is not event and drop(kind))):
+    if drop is not None and (drop(event) or (kind != event and drop(kind))):
         return False
     return True
 

@@ -8,11 +8,9 @@ import time
 import click
 
 from .. import console
-from ..errors import BadInput
-from ..inputs import iter_chunks, iter_sources
+from ..inputs import iter_item_batches, iter_sources
 from ..options import input_files, max_event_size
 from ..output import Output
-from ..parser import EventStreamParser, EventTooLarge
 from ..records import encode_items
 
 
@@ -24,8 +22,12 @@ from ..records import encode_items
     help="Also write comment lines (sseq.comment) and retry-only blocks (sseq.retry), for exact replay.",
 )
 @click.option("--timestamps", is_flag=True, help="Add t, seconds since reading began, to every record.")
+@click.option(
+    "--dispatch-at-eof", is_flag=True,
+    help="Read an unfinished final block as if a blank line ended it (the standard discards it).",
+)
 @max_event_size
-def command(files, raw_data, include_all, timestamps, max_event_size):
+def command(files, raw_data, include_all, timestamps, dispatch_at_eof, max_event_size):
     """Parse raw SSE from FILES (or standard input) into NDJSON records.
 
     Follows the WHATWG event-stream rules exactly; each record is written as
@@ -37,29 +39,20 @@ def command(files, raw_data, include_all, timestamps, max_event_size):
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _parse(files, raw_data, include_all, timestamps, max_event_size)
+        _parse(files, raw_data, include_all, timestamps, dispatch_at_eof, max_event_size)
     finally:
         if collecting:
             gc.enable()
 
 
-def _parse(files, raw_data, include_all, timestamps, max_event_size) -> None:
+def _parse(files, raw_data, include_all, timestamps, dispatch_at_eof, max_event_size) -> None:
     streams = console.current()
     out = Output(streams.stdout)
+    warn = streams.warn
     start = time.monotonic()
     for source in iter_sources(files, streams.stdin):
-        parser = EventStreamParser(max_event_size)
-        try:
-            for chunk in iter_chunks(source):
-                t = round(time.monotonic() - start, 3) if timestamps else None
-                _write(out, parser.feed_compact(chunk), t, raw_data, include_all)
+        for items in iter_item_batches(source, max_event_size, include_all, dispatch_at_eof):
             t = round(time.monotonic() - start, 3) if timestamps else None
-            _write(out, parser.end(), t, raw_data, include_all)
-        except EventTooLarge as exc:
-            _write(out, exc.items, None, raw_data, include_all)
-            raise BadInput(source.name, exc.line, f"event larger than {exc.limit} bytes (raise --max-event-size if it is genuine)") from None
-
-
-def _write(out: Output, items: list, t, raw_data: bool, include_all: bool) -> None:
-    if items:
-        out.write_lines(encode_items(items, t, raw_data, include_all))
+            out.write_lines(encode_items(items, t, raw_data, include_all))
+        for message in source.warnings():
+            warn(message)

@@ -20,12 +20,17 @@ def command(files, reasoning, skip_bad, max_event_size):
     """Write the assistant's text from FILES (records or raw SSE) as it
     streams: OpenAI Chat Completions and Responses, Anthropic, Gemini and
     the OpenAI-compatible relays."""
-    streams = console.current()
     bad = BadLines() if skip_bad else None
+    streams = console.current()
     out = Output(streams.stdout)
     assembler = TextAssembler(reasoning)
     try:
-        for _source, batch in iter_batches(files, bad, streams.stdin, max_event_size=max_event_size):
+        source = None
+        for this, batch in iter_batches(files, bad, streams.stdin, warn=streams.warn, max_event_size=max_event_size):
+            if this is not source:
+                if source is not None:
+                    assembler.new_input()
+                source = this
             out.write("".join(assembler.feed(r) for r in batch).encode("utf-8", "replace"))
     finally:
         out.write(assembler.finish().encode())

@@ -27,7 +27,7 @@ from ..usage.streams import iter_input_paths, iter_usages
 @click.option("--ledger", metavar="FILE", type=click.Path(dir_okay=False),
               help="SQLite ledger: add the streams read (each counted once) and report from the whole ledger.")
 @click.option("--estimate", is_flag=True, help="Estimate output tokens from the text of streams that report no usage.")
-@click.option("--strict", is_flag=True, help="Exit 1 when any stream counted is missing usage or truncated.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any stream counted is missing usage, truncated or incomplete.")
 @quiet
 @skip_bad
 @max_event_size
@@ -56,6 +56,14 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
         problems.append(error)
         streams.error(str(error))
 
+    empty = []
+
+    def on_source(source):
+        for message in source.warnings():
+            streams.warn(message)
+        if source.yielded_nothing:
+            empty.append(source.name)
+
     paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
     progress = None
     if len(paths) > 1 and not quiet and streams.stderr_isatty:
@@ -63,10 +71,10 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
 
         progress = FileProgress(len(paths), streams.write_message, streams.command)
     bad = BadLines() if skip_bad else None
-    offenders = []
+    offenders: list[str] = []
     try:
         usages = iter_usages(paths, on_problem, estimator, bad, max_event_size,
-                             on_file=progress.step if progress else None, stdin=streams.stdin)
+                             on_file=progress.step if progress else None, on_source=on_source, stdin=streams.stdin)
         if ledger:
             from ..usage.ledger import Ledger
 
@@ -84,7 +92,10 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
     status = ExitStatus.OK
     if strict and offenders:
         shown = ", ".join(offenders[:5]) + (f" and {len(offenders) - 5} more" if len(offenders) > 5 else "")
-        streams.warn(f"--strict: {len(offenders)} stream(s) missing usage or truncated: {shown}")
+        streams.warn(f"--strict: {len(offenders)} stream(s) missing usage, truncated or incomplete: {shown}")
+        status = ExitStatus.BAD_INPUT
+    if strict and empty:
+        streams.warn(f"--strict: {len(empty)} input(s) held no events or records")
         status = ExitStatus.BAD_INPUT
     if problems:
         status = ExitStatus.BAD_INPUT
@@ -96,7 +107,7 @@ def _watch(usages, window, offenders: list):
     for usage in usages:
         if usage not in window:
             continue
-        if usage.usage_source == "missing" or usage.verdict == "truncated":
+        if usage.usage_source == "missing" or usage.verdict in ("truncated", "incomplete"):
             name = usage.file if usage.stream == 1 else f"{usage.file}#{usage.stream}"
             offenders.append(f"{name} ({usage.usage_source}, {usage.verdict})")
         yield usage

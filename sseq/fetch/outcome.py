@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..errors import ExitStatus
-from ..markers import maybe_body_error
+from ..providers import maybe_http_error_message
 
-__all__ = ["Outcome", "Failure", "EOF", "DONE", "IDLE_TIMEOUT", "MAX_TIME", "HTTP_ERROR", "NETWORK_ERROR",
+__all__ = ["Outcome", "Failure", "EOF", "DONE", "IDLE_TIMEOUT", "MAX_TIME", "HTTP_ERROR", "NETWORK_ERROR", "broken_body_reason",
            "INTERRUPTED"]
 
 # Close reasons, as written in sseq.close.
@@ -52,8 +52,10 @@ class Failure(Exception):
         self.status = status
 
 
-def max_time_reached(max_time: float, what: str = "") -> str:
-    return f"--max-time {max_time:g} s reached{what}"
+def max_time_reached(max_time: float | None, what: str = "") -> str:
+    # (only a run with a --max-time reaches it; None is said plainly)
+    limit = f" {max_time:g} s" if max_time is not None else ""
+    return f"--max-time{limit} reached{what}"
 
 
 def maybe_send_failure(exc: Exception, url: str, connect: float, read: float, read_is_max_time: bool,
@@ -109,14 +111,14 @@ def maybe_read_ending(exc: Exception, events: int, timeout: float, by_max_time: 
 def http_error_message(status: int, reason: str | None, body: str) -> str:
     """``HTTP 429 Too Many Requests: <the provider's own words>``."""
     message = f"HTTP {status}" + (f" {reason}" if reason else "")
-    said = maybe_body_error(body)
+    said = maybe_http_error_message(body)
     return message + (f": {said}" if said else "")
 
 
 def json_answer_message(content_type: str, body: str) -> str:
     """A JSON answer where a stream was expected: usually a request that
     did not ask to stream."""
-    said = maybe_body_error(body)
+    said = maybe_http_error_message(body)
     return (f"expected an event stream, the server answered with JSON ({content_type})"
             + (f": {said}" if said else "")
             + '; to get a stream, ask for one, e.g. "stream": true in the request body')
@@ -157,7 +159,7 @@ def innermost_reason(exc: BaseException) -> str:
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     seen = set()
-    stack = [exc]
+    stack: list[object] = [exc]
     while stack:
         current = stack.pop()
         if not isinstance(current, BaseException) or id(current) in seen:

@@ -6,7 +6,6 @@ No network here; reading a file named by the user is the only I/O.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,12 +16,11 @@ import orjson
 
 from ..errors import BadInput, UsageProblem
 from ..parser import DEFAULT_MAX_EVENT_SIZE
-from .redact import redact_url
+from ..redact import redact_url
 
-__all__ = ["FetchRequest", "check_url", "describe_body", "edit_body", "headers_to_send", "read_body", "read_headers"]
+__all__ = ["FetchRequest", "check_url", "edit_body", "headers_to_send", "read_body", "read_headers"]
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_MODEL_IN_PATH = re.compile(r"/models/([^/:?]+)")
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,8 @@ class FetchRequest:
     Content-Type, and Accept also takes JSON).  Times are seconds;
     ``idle_timeout`` is the longest silence allowed between two reads,
     ``max_time`` bounds the whole run, retries included.  ``retries``: how
-    many times in a row a failed attempt is tried again.
+    many times in a row a failed attempt is tried again.  ``labels``:
+    (key, value) pairs written into ``sseq.open`` (``--label``).
     """
 
     url: str
@@ -52,6 +51,7 @@ class FetchRequest:
     include_all: bool = False
     raw_data: bool = False
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+    labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def effective_method(self) -> str:
@@ -73,13 +73,17 @@ def check_url(url: str) -> None:
 
 
 def headers_to_send(request: FetchRequest, last_event_id: str) -> dict[str, str | None]:
-    """sseq's default headers, then the user's (same name, any case, replaces
+    """sseq's default headers (identity encoding among them), then the user's (same name, any case, replaces
     the default; None removes it, which requests honours)."""
     accept = "text/event-stream, application/json" if request.json else "text/event-stream"
     headers: dict[str, str | None] = {
         "User-Agent": _user_agent(),
         "Accept": accept,
         "Cache-Control": "no-cache",
+        # Compression middleware (Django's GZipMiddleware) buffers a whole
+        # stream to compress it, and every t would be the same: ask for
+        # none.  -H 'Accept-Encoding: gzip' still asks for it.
+        "Accept-Encoding": "identity",
     }
     if request.json and request.body is not None:
         headers["Content-Type"] = "application/json"
@@ -90,26 +94,6 @@ def headers_to_send(request: FetchRequest, last_event_id: str) -> dict[str, str 
             del headers[existing]
         headers[name] = value
     return headers
-
-
-def describe_body(request: FetchRequest) -> dict | None:
-    """``request`` in sseq.open: size, digest and model of the body."""
-    model = None
-    body = request.body
-    if body is not None:
-        try:
-            value = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            value = None
-        if type(value) is dict and type(value.get("model")) is str:
-            model = value["model"]
-    if model is None:
-        match = _MODEL_IN_PATH.search(urlsplit(request.url).path)
-        if match:
-            model = match.group(1)  # Gemini names the model in the path
-    if body is None:
-        return None
-    return {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "model": model}
 
 
 def _user_agent() -> str:

@@ -21,15 +21,17 @@ the records and out of redirects to other hosts.  What is sent is
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ExitStatus
-from ..markers import is_terminal, maybe_error
+from ..providers import is_terminal, maybe_error
 from ..parser import Event, EventStreamParser, EventTooLarge, RetryOnly
 from ..records import Record, record_from_item
+from ..cassette.records import close_record, open_record, started_now
+from ..cassette.request import describe_request
+from .body import BodyCutShort, BodyDecodeError, BodyReader, read_answer
 from .clock import RunClock
-from .exchange import close_record, open_record, started_now
 from .outcome import (
     DONE,
     EOF,
@@ -46,14 +48,26 @@ from .outcome import (
     maybe_read_ending,
     maybe_send_failure,
 )
-from .redact import Scrubber, new_secret_keeping_session, secret_values
-from .request import FetchRequest, check_url, describe_body, headers_to_send
+from ..redact import Scrubber, new_secret_keeping_session, secret_values
+from .request import FetchRequest, check_url, headers_to_send
 from .resume import ResumePoint
 from .retrying import RetryBudget, is_retry_status
 
+if TYPE_CHECKING:  # requests is imported only when a run starts
+    import requests
+
+
+class RawSink(Protocol):
+    """Where ``--raw`` bytes go: a binary file, or an :class:`sseq.output.Output`."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+    def flush(self) -> None: ...
+
+
 __all__ = ["FetchRequest", "FetchRun", "Outcome", "check_url", "fetch", "iter_fetch", "BODY_LIMIT"]
 
-BODY_LIMIT = 64 * 1024  # the most of an error body kept in sseq.close
+BODY_LIMIT = 64 * 1024  # the most of an error body kept in sseq.close (a 2xx JSON answer: --max-event-size)
 
 # How a connection's stream ended, besides the close reasons.
 _TOO_LARGE = "too-large"  # an event over --max-event-size
@@ -88,7 +102,7 @@ class FetchRun:
     def __init__(
         self,
         request: FetchRequest,
-        raw: BinaryIO | None = None,
+        raw: RawSink | None = None,
         notify: Callable[[str], None] | None = None,
         progress: Callable[[FetchRun], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -109,14 +123,14 @@ class FetchRun:
         self._status: int | None = None
         self._resume = ResumePoint(request.last_event_id or "")
         self._server_retry: int | None = None  # ms, from the stream's retry: field
-        self._session = None
-        self._response = None
+        self._session: requests.Session | None = None
+        self._response: requests.Response | None = None
         self._started = self._resumed_started = ""
         self._error_body: str | None = None
         self._inband_error: str | None = None
         self._content_type = ""
+        self._unfinished_block = False  # the last connection ended inside a block
         self._scrub = Scrubber(secret_values(request.headers, request.url))
-        self._request_info = describe_body(request)
 
     # -- public ---------------------------------------------------------------
 
@@ -126,7 +140,7 @@ class FetchRun:
     def deliver(self, write: Callable[[Record], None]) -> Outcome:
         """Hand each record to ``write``; the Outcome.  On Ctrl-C the
         ``sseq.close`` is still written, then KeyboardInterrupt propagates."""
-        records = iter(self)
+        records = self._run()
         try:
             for record in records:
                 write(record)
@@ -154,7 +168,7 @@ class FetchRun:
 
     # -- the run ----------------------------------------------------------------
 
-    def _run(self) -> Iterator[Record]:
+    def _run(self) -> Generator[Record, None, None]:
         import requests  # noqa: F401  (before the clock starts: --max-time is the network's time)
 
         request = self.request
@@ -232,6 +246,9 @@ class FetchRun:
         """Wait ``delay`` seconds before another attempt, saying why, when
         --retry and --max-time leave room for one; False when they do not."""
         if not budget.allows(delay, self._clock.remaining()):
+            if budget.spent_in_all:
+                self.notify(f"not trying again: {budget.total} tries in all, the most --retry {budget.retries} allows "
+                            f"({budget.total_limit})")
             return False
         count = budget.spend()
         self._release()
@@ -283,8 +300,16 @@ class FetchRun:
         t = self._clock.t() if self._opened else 0.0
         self._opened = True
         started = self._resumed_started if resume else self._started
-        return open_record(self.request, response, self._request_info, started, t, self._scrub,
-                           resume, self._resume.last_id)
+        request = self.request
+        sent = response.history[0].request if response.history else response.request  # before any redirect
+        raw = response.raw
+        version = getattr(raw, "version_string", None) or _http_version(getattr(raw, "version", 11))
+        return open_record(
+            url=request.url, method=request.effective_method, status=response.status_code, http_version=version,
+            headers=raw.headers.items(), started=started, t=t, labels=dict(request.labels), scrub=self._scrub,
+            request=describe_request(sent.method, sent.url, sent.headers.items(), _body_bytes(sent.body),
+                                     scrub=self._scrub),
+            final_url=response.url, resume=resume, last_event_id=self._resume.last_id)
 
     def _end(self, reason: str, status: ExitStatus, message: str | None = None) -> Record | None:
         """Set the outcome; the close record when an open was written."""
@@ -292,7 +317,8 @@ class FetchRun:
         if not self._opened or self._closed:
             return None
         self._closed = True
-        return close_record(reason, message, self.events, self.bytes, self._status, self._error_body, self._clock.t())
+        return close_record(reason, message, self.events, self.bytes, self._status, self._error_body, self._clock.t(),
+                            unfinished_block=self._unfinished_block)
 
     def _close(self, reason: str, status: ExitStatus, message: str | None = None) -> Record:
         record = self._end(reason, status, message)
@@ -306,12 +332,25 @@ class FetchRun:
         return self._close(reason, status, self._scrub(message) if message else None)
 
     def _http_error(self, response) -> Record:
-        self._error_body = self._scrub(_read_limited(response, self.request.idle_timeout))
+        answer = read_answer(response, self.request.idle_timeout, BODY_LIMIT)
+        self._error_body = self._scrub(answer.text)
         message = http_error_message(response.status_code, response.reason, self._error_body)
+        if answer.broken is not None:
+            message += f" (the body is incomplete: {self._scrub(answer.broken)})"
         return self._close(HTTP_ERROR, ExitStatus.HTTP_ERROR, message)
 
     def _json_answer(self, response) -> Record:
-        self._error_body = self._scrub(_read_limited(response, self.request.idle_timeout))
+        """A non-stream answer, kept whole (up to --max-event-size): a
+        recording replays it as it came."""
+        limit = self.request.max_event_size
+        answer = read_answer(response, self.request.idle_timeout, limit)
+        self._error_body = self._scrub(answer.text)
+        if answer.broken is not None:
+            return self._close(NETWORK_ERROR, ExitStatus.NETWORK_ERROR,
+                               f"the JSON answer could not be read whole: {self._scrub(answer.broken)}")
+        if answer.over_limit:
+            return self._close(NETWORK_ERROR, ExitStatus.BAD_INPUT,
+                               f"the JSON answer is larger than --max-event-size ({limit} bytes); the first {limit} are kept")
         content_type = response.headers.get("content-type", "application/json").split(";")[0]
         return self._close(EOF, ExitStatus.BAD_INPUT, json_answer_message(content_type, self._error_body))
 
@@ -322,8 +361,13 @@ class FetchRun:
         (reason, message) saying how it ended."""
         request = self.request
         raw = response.raw
+        body = BodyReader(raw, response.headers)
         parser = EventStreamParser(request.max_event_size, self._resume.last_id)
         self._resume.connect(resume)
+        self._unfinished_block = False
+        # Not announced as a stream: keep the body until an event comes, so
+        # that a page with no events is recorded as the answer it is.
+        page = bytearray() if self._content_type not in ("", "text/event-stream") and not self.events else None
         connection = getattr(raw, "connection", None)
         sock = getattr(connection, "sock", None)
         while True:
@@ -333,18 +377,33 @@ class FetchRun:
             if sock is not None:
                 sock.settimeout(timeout)
             try:
-                chunk = raw.read1(decode_content=True)
+                chunk = body.read1()
+            except (BodyCutShort, BodyDecodeError) as exc:
+                self._unfinished_block = _end_parser(parser)[1]
+                what = "the connection broke" if isinstance(exc, BodyCutShort) else "the body could not be read"
+                return NETWORK_ERROR, f"{what} after {self.events} event(s): {exc}"
             except Exception as exc:
+                self._unfinished_block = _end_parser(parser)[1]
                 ending = maybe_read_ending(exc, self.events, timeout, by_max_time, request.max_time, self._scrub)
                 if ending is None:
                     raise
                 return ending
             if not chunk:
-                items = parser.end()
+                items, self._unfinished_block = _end_parser(parser)
+                if page is not None and not self.events:
+                    self._error_body = self._scrub(bytes(page).decode("utf-8", "replace"))
+                    self._unfinished_block = False  # not a stream: no block to speak of
+                if self._unfinished_block:
+                    self.notify("the stream ended inside an unfinished block, which is discarded (the standard's rule)")
                 ended = True
             else:
                 ended = False
                 self.bytes += len(chunk)
+                if page is not None:
+                    if self.events or len(page) + len(chunk) > request.max_event_size:
+                        page = None
+                    else:
+                        page += chunk
                 if self.raw is not None:
                     self.raw.write(chunk)
                     self.raw.flush()
@@ -404,25 +463,28 @@ class FetchRun:
 # -- responses ----------------------------------------------------------------------------
 
 
-def _read_limited(response, idle_timeout: float, limit: int = BODY_LIMIT) -> str:
-    """Up to ``limit`` bytes of a (short) body, decoded; never waits longer
-    than the idle timeout between reads, never holds more than the limit."""
-    raw = response.raw
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    pieces: list[bytes] = []
-    size = 0
-    try:
-        while size < limit:
-            if sock is not None:
-                sock.settimeout(idle_timeout)
-            chunk = raw.read1(limit - size, decode_content=True)
-            if not chunk:
-                break
-            pieces.append(chunk)
-            size += len(chunk)
-    except Exception:  # a body cut short still says something
-        pass
-    return b"".join(pieces).decode("utf-8", "replace")
+def _end_parser(parser: EventStreamParser) -> tuple[list, bool]:
+    """``parser.end()``'s items, and whether the input ended inside a block
+    the standard discards (data lines no blank line dispatched, a field
+    line without its end).  The parser's own ``ended_in_block`` when it
+    has one; until then, read from its state before the end."""
+    data = getattr(parser, "_data", None)
+    partial = getattr(parser, "_partial", None)
+    inside = (data is not None and data != []) or bool(partial and partial[0][:1] != b":")
+    items = parser.end()
+    return items, getattr(parser, "ended_in_block", inside)
+
+
+def _body_bytes(body) -> bytes | None:
+    """A prepared request's body as the bytes sent (requests keeps a str
+    body as str)."""
+    if body is None or isinstance(body, bytes):
+        return body
+    return body.encode("utf-8") if isinstance(body, str) else None
+
+
+def _http_version(number: int) -> str:
+    return {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}.get(number, "HTTP/1.1")
 
 
 def _content_type(response) -> str:

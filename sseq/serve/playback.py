@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..markers import in_band_error
 from ..records import Record
 from ..wire import WireEncoder
 from .recording import Recording
@@ -88,7 +87,7 @@ class Playback:
             record = step.record
             if step.is_event and self.error_after is not None and self.events >= self.error_after:
                 message = f"sseq serve: error injected after {self.events} events (--error-after)"
-                error = in_band_error(recording.provider, message, previous, recording.named_events)
+                error = recording.family.error_event(message, previous, recording.named_events)
                 yield Send(encoder.encode(error, encoder.last_id))
                 self.outcome = "error"
                 return

@@ -1,11 +1,15 @@
 """The HTTP side of the replay server: one request, one answer.
 
-Any method on a route gets the recording as ``text/event-stream``; OPTIONS
-is a CORS preflight; an unknown path is 404 (naming the routes); a client
-resuming after the last event gets 204, which tells an EventSource to stop
-reconnecting.  Requests over the limits are refused (see
-:mod:`sseq.serve.request_limits`).  What is streamed is decided by
-:class:`sseq.serve.playback.Playback`; this module only does the IO.
+A request is read whole (its body is part of what a cassette matches) and
+answered with its recording as recorded: the status, the recorded headers
+(see :func:`sseq.serve.recording.served_headers`) and the events, or the
+body of a non-stream answer.  A recording without headers is sent as
+``text/event-stream``.  OPTIONS is a CORS preflight; a request no recording
+answers gets 404 (see :func:`miss_body`); a client resuming after the last
+event gets 204, which tells an EventSource to stop reconnecting.  Requests
+over the limits are refused (see :mod:`sseq.serve.request_limits`).  What
+is streamed is decided by :class:`sseq.serve.playback.Playback`; this
+module only does the IO.
 
 HTTP/1.1 bodies are chunked, so that a client can tell a complete stream
 (final chunk) from a dropped one; every connection is closed after one
@@ -19,12 +23,15 @@ import socket
 import socketserver
 import time
 import traceback
-from dataclasses import dataclass
+from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
 
-from .playback import CUT, Playback, Sleep
+import orjson
+
+from ..cassette.matching import Miss
+from .context import ServeContext, Served
+from .playback import CUT, Playback, Send, Sleep
 from .rechunk import Rechunker
 from .recording import Recording
 from .request_limits import (
@@ -33,47 +40,31 @@ from .request_limits import (
     BoundedReader,
     HeadersTooLarge,
     body_length,
-    discard_body,
+    read_body,
 )
-
-if TYPE_CHECKING:
-    from .server import ReplayServer
 
 # A socket error that only means the client went away.
 _CLIENT_GONE_ERRNOS = (errno.EBADF, errno.ENOTCONN, errno.EPIPE, errno.ECONNRESET)
 
 
-@dataclass
-class Served:
-    """One request and how it ended.
+# A request no recording answers.  404 is not retried by the SDKs (they
+# retry 408, 409, 429 and 5xx), so the miss reaches the test at once, as
+# the SDK's not-found error with sseq's message in it.
+MISS_STATUS = HTTPStatus.NOT_FOUND
+# Sent with a stream whose recording has no headers of its own.
+STREAM_HEADERS = (("Content-Type", "text/event-stream"), ("Cache-Control", "no-store"))
 
-    ``outcome``: ``complete`` (every event sent and the body ended),
-    ``dropped`` (cut by drop_after), ``error`` (error_after's event sent),
-    ``client-gone``, ``stopped`` (the server stopped mid-stream), or
-    ``refused`` (answered with an error status).  ``started``/``ended`` are
-    ``time.monotonic()`` values.
-    """
 
-    client: str
-    method: str
-    path: str
-    status: int
-    recording: str | None = None
-    last_event_id: str | None = None
-    events: int = 0
-    outcome: str = "refused"
-    started: float = 0.0
-    ended: float = 0.0
-
-    def describe(self) -> str:
-        text = f"{self.client} {self.method} {self.path} {self.status}"
-        if self.recording is not None:
-            text += f" {self.recording}"
-        if self.last_event_id:
-            text += f" (Last-Event-ID {self.last_event_id})"
-        if self.status == 200:
-            text += f": {self.events} events, {self.outcome}"
-        return text
+def miss_body(miss: Miss) -> bytes:
+    """The JSON a client gets when no recording matched: shaped as the
+    providers shape errors (``error.message``, ``error.type``; Anthropic's
+    top-level ``type``; Gemini's ``code`` and ``status``), so that an SDK
+    shows the message, which names the nearest recording and the diff."""
+    return orjson.dumps({
+        "type": "error",
+        "error": {"message": f"sseq serve: {miss.message}", "type": "sseq_no_recording", "code": int(MISS_STATUS),
+                  "status": "NOT_FOUND", "nearest": miss.nearest, "diff": list(miss.diff)},
+    }) + b"\n"
 
 
 class BodyWriter:
@@ -112,7 +103,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._cors_sent = False
         self._served: Served | None = None
-        limit = self.server.replay.options.max_header_bytes
+        limit = self.server.context.options.max_header_bytes
         try:
             self.raw_requestline = self.rfile.readline(limit + 1)
             if not self.raw_requestline:
@@ -143,14 +134,21 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             if self._served is not None:
-                if self._served.outcome == "stopped" and not self.server.replay.stopping.is_set():
-                    self._served.outcome = "client-gone"
-                self._served.ended = time.monotonic()
-                self.server.replay._record(self._served)
+                if self.served.outcome == "stopped" and not self.server.context.stopping.is_set():
+                    self.served.outcome = "client-gone"
+                self.served.ended = time.monotonic()
+                self.server.context.served(self._served)
+
+    @property
+    def served(self) -> Served:
+        """The log entry of the request being answered (made as soon as it
+        is read, before anything here looks at it)."""
+        assert self._served is not None
+        return self._served
 
     def handle_expect_100(self) -> bool:
         # Refuse a body that is too large before the client sends it.
-        max_body = self.server.replay.options.max_body_bytes
+        max_body = self.server.context.options.max_body_bytes
         if not self._body_is_acceptable(lambda: body_length(self.headers, max_body)):
             return False
         return super().handle_expect_100()
@@ -164,7 +162,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     def send_error(self, code, message=None, explain=None) -> None:
         if self._served is None:
             self._served = self._new_served(int(code))
-        self._served.status = int(code)
+        self.served.status = int(code)
         super().send_error(code, message, explain)
 
     def end_headers(self) -> None:
@@ -177,22 +175,28 @@ class ReplayHandler(BaseHTTPRequestHandler):
     # -- answers
 
     def _respond(self) -> None:
-        replay = self.server.replay
+        context = self.server.context
         self._served = self._new_served(0)
         if self.command == "OPTIONS":
             self._preflight()
             return
-        max_body = replay.options.max_body_bytes
-        if not self._body_is_acceptable(lambda: discard_body(self.rfile, self.headers, max_body)):
+        max_body = context.options.max_body_bytes
+        body: list[bytes] = []
+        if not self._body_is_acceptable(lambda: body.append(read_body(self.rfile, self.headers, max_body))):
             return
-        recording = replay.routes.match(self.path)
-        if recording is None:
-            paths = ", ".join(replay.routes.all_paths())
-            self._plain(HTTPStatus.NOT_FOUND, f"404 no recording is served at this path; routes: {paths}\n")
+        found = context.find(self.command, self.path, body[0])
+        if isinstance(found, Miss):
+            self.served.miss = found.message
+            self._answer(int(MISS_STATUS), [("Content-Type", "application/json")], miss_body(found))
             return
-        self._served.recording = recording.name
+        recording = found
+        self.served.recording = recording.name
+        if recording.body is not None:
+            self.served.outcome = "complete"
+            self._answer(recording.status, list(recording.headers or ()), recording.body.encode())
+            return
         last_event_id = self.headers.get("Last-Event-ID")
-        self._served.last_event_id = last_event_id
+        self.served.last_event_id = last_event_id
         start = recording.start_after(last_event_id)
         if start and not recording.events_from(start):
             # Nothing after the client's last event: 204 tells an
@@ -208,27 +212,36 @@ class ReplayHandler(BaseHTTPRequestHandler):
             read()
         except BodyTooLarge:
             self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                         f"request bodies over {self.server.replay.options.max_body_bytes} bytes are refused")
+                         f"request bodies over {self.server.context.options.max_body_bytes} bytes are refused")
             return False
         except BadBody as exc:
             self._refuse(HTTPStatus.BAD_REQUEST, str(exc))
             return False
         return True
 
-    def _plain(self, status: HTTPStatus, body: str) -> None:
-        data = body.encode()
-        self._served.status = int(status)
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
+    def _head(self, status: int, headers: list[tuple[str, str]]) -> None:
+        """The status line and headers: the recorded ones and the framing
+        sseq adds (Connection: close, a Date when none was recorded)."""
+        self.served.status = status
+        self.send_response_only(status)
+        names = {name.lower() for name, _ in headers}
+        if "date" not in names:
+            self.send_header("Date", formatdate(usegmt=True))
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Connection", "close")
+
+    def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        """A whole answer: a recorded non-stream one, or sseq's miss."""
+        self._head(status, headers)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(data)
+            self.wfile.write(body)
 
     def _no_content(self, headers: list[tuple[str, str]]) -> None:
-        self._served.status = 204
-        self._served.outcome = "complete"
+        self.served.status = 204
+        self.served.outcome = "complete"
         self.send_response(HTTPStatus.NO_CONTENT)
         for name, value in headers:
             self.send_header(name, value)
@@ -245,18 +258,13 @@ class ReplayHandler(BaseHTTPRequestHandler):
         self._no_content(headers)
 
     def _stream(self, recording: Recording, start: int) -> None:
-        replay = self.server.replay
-        options = replay.options
-        served = self._served
+        context = self.server.context
+        options = context.options
+        served = self.served
         chunked = self.request_version >= "HTTP/1.1"
-        served.status = 200
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Accel-Buffering", "no")
+        self._head(recording.status, list(STREAM_HEADERS if recording.headers is None else recording.headers))
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.flush()
         if self.command == "HEAD":
@@ -272,12 +280,12 @@ class ReplayHandler(BaseHTTPRequestHandler):
             for action in playback:
                 if action is CUT:
                     return  # no final chunk: the client sees a dropped stream
-                if type(action) is Sleep:
-                    if replay.stopping.wait(action.seconds):
+                if isinstance(action, Sleep):
+                    if context.stopping.wait(action.seconds):
                         return
-                elif replay.stopping.is_set():
+                elif context.stopping.is_set():
                     return
-                else:
+                elif isinstance(action, Send):
                     out.write(action.data)
             out.end()
         finally:
@@ -292,7 +300,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
                       path=path[:200], status=status, started=time.monotonic())
 
     def _cors_headers(self) -> list[tuple[str, str]]:
-        allowed = self.server.replay.options.cors_origins
+        allowed = self.server.context.options.cors_origins
         if not allowed:
             return []
         if "*" in allowed:
@@ -316,7 +324,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_WR)
             deadline = time.monotonic() + 2.0
             self.connection.settimeout(0.2)
-            while time.monotonic() < deadline and not self.server.replay.stopping.is_set():
+            while time.monotonic() < deadline and not self.server.context.stopping.is_set():
                 try:
                     if not self.connection.recv(65536):
                         break
@@ -328,14 +336,14 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
 class ReplayHTTPServer(ThreadingHTTPServer):
     """The standard threading server, one daemon thread per connection,
-    reporting to the :class:`ReplayServer` that owns it."""
+    reporting through its :class:`ServeContext`."""
 
     daemon_threads = True
     request_queue_size = 1024
-    replay: ReplayServer
+    context: ServeContext
 
-    def __init__(self, address, replay: ReplayServer):
-        self.replay = replay
+    def __init__(self, address, context: ServeContext):
+        self.context = context
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, ReplayHandler)
@@ -344,17 +352,18 @@ class ReplayHTTPServer(ThreadingHTTPServer):
         # HTTPServer.server_bind looks the host name up (getfqdn), which can
         # wait for DNS on a machine without a network; the name is unused.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), port
 
     def process_request(self, request, client_address):
-        self.replay._track(request, True)
+        self.context.track(request, True)
         super().process_request(request, client_address)
 
     def shutdown_request(self, request):
-        self.replay._track(request, False)
+        self.context.track(request, False)
         super().shutdown_request(request)
 
     def handle_error(self, request, client_address):
         # A handler bug must not go unnoticed, but one connection's failure
         # is not the server's: report it through the log callback.
-        self.replay._report(f"error while serving {client_address[0]}:{client_address[1]}:\n{traceback.format_exc()}")
+        self.context.report(f"error while serving {client_address[0]}:{client_address[1]}:\n{traceback.format_exc()}")

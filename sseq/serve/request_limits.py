@@ -8,8 +8,8 @@ piece and thrown away (the replay does not depend on it).
 
 from __future__ import annotations
 
+import io
 from email.message import Message
-from typing import BinaryIO
 
 _PIECE = 65536
 _CHUNK_SIZE_LINE = 1026  # a chunk-size line: hex digits, extensions, CRLF
@@ -28,17 +28,18 @@ class BadBody(Exception):
     """The body's framing is broken: its length or its chunks (answer 400)."""
 
 
-class BoundedReader:
+class BoundedReader(io.BufferedIOBase):
     """Stands in for a handler's rfile while the headers are read: refuses
     to read past the header budget, so a huge header is refused, never
     buffered."""
 
-    def __init__(self, stream: BinaryIO, budget: int) -> None:
+    def __init__(self, stream: io.BufferedIOBase, budget: int) -> None:
+        super().__init__()
         self.stream = stream
         self.budget = budget
 
-    def readline(self, limit: int = -1) -> bytes:
-        want = self.budget + 1 if limit < 0 else min(limit, self.budget + 1)
+    def readline(self, limit: int | None = -1) -> bytes:
+        want = self.budget + 1 if limit is None or limit < 0 else min(limit, self.budget + 1)
         line = self.stream.readline(want)
         self.budget -= len(line)
         if self.budget < 0:
@@ -62,13 +63,14 @@ def body_length(headers: Message, max_body: int) -> int:
     return length
 
 
-def discard_body(rfile: BinaryIO, headers: Message, max_body: int) -> None:
-    """Read the request body and throw it away, so that the client can
-    finish sending before it reads the answer."""
+def read_body(rfile: io.BufferedIOBase, headers: Message, max_body: int) -> bytes:
+    """Read the whole request body (Content-Length or chunked), refusing
+    one over ``max_body`` bytes: the cassette matches on it, and the client
+    can finish sending before it reads the answer."""
     length = body_length(headers, max_body)
     if length >= 0:
-        _skip(rfile, length)
-        return
+        return _read(rfile, length)
+    pieces: list[bytes] = []
     total = 0
     while True:
         line = rfile.readline(_CHUNK_SIZE_LINE)
@@ -83,7 +85,7 @@ def discard_body(rfile: BinaryIO, headers: Message, max_body: int) -> None:
             raise BodyTooLarge
         if size == 0:
             break
-        _skip(rfile, size + 2)  # the chunk and its CRLF
+        pieces.append(_read(rfile, size + 2)[:-2])  # the chunk and its CRLF
     budget = _TRAILER_BUDGET
     while True:
         line = rfile.readline(budget + 1)
@@ -91,12 +93,15 @@ def discard_body(rfile: BinaryIO, headers: Message, max_body: int) -> None:
         if budget < 0 or not line.endswith(b"\n"):
             raise BadBody("bad chunked request trailer")
         if line in (b"\r\n", b"\n"):
-            return
+            return b"".join(pieces)
 
 
-def _skip(rfile: BinaryIO, length: int) -> None:
+def _read(rfile: io.BufferedIOBase, length: int) -> bytes:
+    pieces = []
     while length > 0:
         piece = rfile.read(min(length, _PIECE))
         if not piece:
             raise ConnectionResetError
+        pieces.append(piece)
         length -= len(piece)
+    return b"".join(pieces)

@@ -11,19 +11,14 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
-from urllib.parse import unquote, urlsplit
 
+from ..cassette.matching import normal_path, split_target
 from ..errors import UsageProblem
 from ..parser import DEFAULT_MAX_EVENT_SIZE
 from .recording import Recording, load_recording
 
 # Stripped from a file name to name its route: chat.ndjson.gz -> /chat.
 _RECORDING_SUFFIXES = (".gz", ".ndjson", ".jsonl", ".sse", ".txt")
-
-
-def normal_path(path: str) -> str:
-    """``//v1//chat/`` -> ``/v1/chat``: empty segments do not count."""
-    return "/" + "/".join(part for part in path.split("/") if part)
 
 
 @dataclass(frozen=True)
@@ -40,7 +35,7 @@ class Routes:
 
     def match(self, target: str) -> Recording | None:
         """The recording for a request target (path and query), or None."""
-        path = normal_path(unquote(urlsplit(target).path))
+        path = normal_path(split_target(target)[0])
         if self.default is not None:
             return self.default
         found = self.exact.get(path)
@@ -74,7 +69,7 @@ def route_name(path: str) -> str:
     return name
 
 
-def build_routes(files: Sequence[str] = (), routes: Sequence[tuple[str, str]] = (), ids: bool = True,
+def build_routes(files: Sequence[str] = (), routes: Sequence[tuple[str, str]] = (), ids: bool = False,
                  max_event_size: int = DEFAULT_MAX_EVENT_SIZE, stdin: BinaryIO | None = None) -> Routes:
     """The routes for ``sseq serve FILE... --route PATH=FILE``.
 
@@ -119,7 +114,7 @@ def parse_route(text: str) -> tuple[str, str]:
     return path, file
 
 
-def as_routes(routes, ids: bool = True) -> Routes:
+def as_routes(routes, ids: bool = False) -> Routes:
     """What a Python caller gave ``ReplayServer`` as :class:`Routes`: a
     recording (served at every path) or a mapping of URL path -> recording,
     where a recording is a file path, a :class:`Recording` or a list of

@@ -1,40 +1,55 @@
 """Replaying recordings to HTTP clients: the server under ``sseq serve``.
 
-A :class:`ReplayServer` holds recordings in memory (every route file is read
+A :class:`ReplayServer` holds recordings in memory (every file is read
 once, at start; nothing on disk is reachable through a request) and answers
-any method on a route with the recorded events as ``text/event-stream``::
+each request with its recording, as it was recorded: status, headers,
+events (or the body of a non-stream answer)::
 
-    with ReplayServer({"/v1/responses": "resp.ndjson"}) as server:
+    with ReplayServer("tests/cassettes/chat") as server:     # a cassette folder
         client = openai.OpenAI(base_url=server.url + "/v1", api_key="test")
+    with ReplayServer({"/v1/responses": "resp.ndjson"}) as server:   # by path
+        ...
 
-Each connection gets its own replay: recorded pacing (``speed``), keep-alive
-comments, resumption after ``Last-Event-ID``, and the fault modes a client
-should survive (bytes split badly, a dropped connection, an in-band error in
-the recording's own provider format).
+A folder is a cassette (:mod:`sseq.serve.cassette`): each request is
+matched to the recording of the same request.  Each connection gets its own
+replay: recorded pacing (``speed``), and, opted in, keep-alive comments,
+numbered ids and resumption after ``Last-Event-ID``, and the fault modes a
+client should survive (bytes split badly, a dropped connection, an in-band
+error in the recording's own provider format).
 
-This module is the server's options and lifecycle; the parts live in
-:mod:`sseq.serve.recording` (a file read and its ids settled), :mod:`sseq.serve.routes`
-(which recording answers which path), :mod:`sseq.serve.playback` (what one
-connection is sent, sans IO), :mod:`sseq.serve.rechunk`, :mod:`sseq.serve.request_limits`
-and :mod:`sseq.serve.replay_handler` (the HTTP side).
+This module is the server's lifecycle; the parts live in
+:mod:`sseq.serve.context` (the options, and what a connection is given),
+:mod:`sseq.serve.recording` (a file read and its ids settled),
+:mod:`sseq.serve.routes` (which recording answers which path),
+:mod:`sseq.serve.cassette` (which recording answers which request),
+:mod:`sseq.serve.playback` (what one connection is sent, sans IO),
+:mod:`sseq.serve.rechunk`, :mod:`sseq.serve.request_limits` and
+:mod:`sseq.serve.replay_handler` (the HTTP side).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
-from .rechunk import RECHUNK_MODES
+from ..cassette.matching import Matcher, Miss
+from .cassette import Cassette, load_cassette
+from .context import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, ReplayOptions, ServeContext, Served
 from .recording import Recording, load_recording
-from .replay_handler import ReplayHTTPServer, Served
+from .replay_handler import ReplayHTTPServer
 from .routes import Routes, as_routes, build_routes
 
 __all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_HEADER_BYTES",
+    "Cassette",
     "ReplayOptions",
     "Recording",
     "Routes",
@@ -45,74 +60,37 @@ __all__ = [
     "is_loopback",
 ]
 
-DEFAULT_MAX_HEADER_BYTES = 64 * 1024
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class ReplayOptions:
-    """How every connection is served.
-
-    ``speed``: follow the recorded ``t`` at this speed (1 = real time); 0 sends
-    as fast as possible.  ``keepalive``: seconds of silence after which a
-    ``: keep-alive`` comment is sent (None: never).  ``ids``: number the
-    events 1, 2, … on the wire when the recording has no ids of its own.
-    ``rechunk``: None (one write per event), ``"1"`` (one byte per write) or
-    ``"random"`` (each event split at random places).  ``seed``: makes
-    ``"random"`` repeatable.  ``drop_after``: cut the connection after this
-    many events.  ``error_after``: after this many events send the provider's
-    in-band error event and end.  ``cors_origins``: origins allowed to read
-    the stream (``"*"`` for any).  ``max_header_bytes`` and
-    ``max_body_bytes``: request limits.
-    """
-
-    speed: float = 0.0
-    keepalive: float | None = None
-    ids: bool = True
-    rechunk: str | None = None
-    seed: int | None = None
-    drop_after: int | None = None
-    error_after: int | None = None
-    cors_origins: tuple[str, ...] = ("*",)
-    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-
-    def __post_init__(self) -> None:
-        if self.speed < 0:
-            raise ValueError("speed must be 0 or more")
-        if self.keepalive is not None and self.keepalive <= 0:
-            raise ValueError("keepalive must be positive")
-        if self.rechunk is not None and self.rechunk not in RECHUNK_MODES:
-            raise ValueError("rechunk must be None, '1' or 'random'")
-        for name in ("drop_after", "error_after"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise ValueError(f"{name} must be 0 or more")
-
 
 class ReplayServer:
     """An HTTP server replaying recordings, on 127.0.0.1 by default.
 
-    ``routes``: a recording path (served at every path), a :class:`Routes`,
-    or a mapping of URL path -> recording path (or :class:`Recording`, or a
-    list of :class:`Record`).  Keyword options are those of
-    :class:`ReplayOptions`.  ``on_served`` is called (from a server thread)
-    with each finished :class:`Served`; ``log`` keeps the last 10,000.
-    ``on_error`` is called with the text of each problem a connection met
-    (else it goes to the ``sseq.serve`` logger).
+    ``routes``: a cassette folder (or a :class:`Cassette`), a recording path
+    (served at every path), a :class:`Routes`, or a mapping of URL path ->
+    recording path (or :class:`Recording`, or a list of :class:`Record`).
+    For a folder: ``ignore`` (jq paths left out of the body comparison),
+    ``match`` (``"request"`` or ``"path"``) and ``allow_playback_repeats``;
+    its unreadable files are reported through ``on_error``.  Keyword
+    options are those of :class:`ReplayOptions`.  ``on_served`` is called
+    (from a server thread) with each finished :class:`Served`; ``log``
+    keeps the last 10,000, ``misses`` every request no recording answered.
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
     def __init__(self, routes, host: str = "127.0.0.1", port: int = 0, *, options: ReplayOptions | None = None,
-                 on_served=None, on_error=None, **option_values):
+                 on_served=None, on_error=None, ignore: Sequence[str] = (), match: str = "request",
+                 allow_playback_repeats: bool = False, **option_values):
         self.options = replace(options or ReplayOptions(), **option_values)
-        self.routes = as_routes(routes, self.options.ids)
+        self.on_error = on_error
+        if isinstance(routes, (str, os.PathLike)) and os.path.isdir(routes):
+            routes = load_cassette([os.fspath(routes)], ids=self.options.ids, matcher=Matcher(ignore, match),
+                                   repeats=allow_playback_repeats, warn=self._report)
+        self.routes: Routes | Cassette = routes if isinstance(routes, Cassette) else as_routes(routes, self.options.ids)
         self.host = host
         self.port = port
         self.on_served = on_served
-        self.on_error = on_error
         self.log: deque[Served] = deque(maxlen=10_000)
+        self.misses: list[Served] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
@@ -124,7 +102,8 @@ class ReplayServer:
         """``http://HOST:PORT``, without a trailing slash."""
         if self._httpd is None:
             raise RuntimeError("the server is not started")
-        host, port = self._httpd.server_address[:2]
+        address, port = self._httpd.server_address[:2]
+        host = str(address)  # (a TCP server's address is text)
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}"
@@ -136,7 +115,9 @@ class ReplayServer:
         """Bind and serve in a background thread; returns at once."""
         if self._httpd is not None:
             return self
-        self._httpd = ReplayHTTPServer((self.host, self.port), self)
+        context = ServeContext(options=self.options, find=self.find, stopping=self.stopping, track=self._track,
+                               served=self._record, report=self._report)
+        self._httpd = ReplayHTTPServer((self.host, self.port), context)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="sseq-serve", daemon=True)
         self._thread.start()
@@ -171,13 +152,26 @@ class ReplayServer:
         with self._lock:
             return len(self._connections)
 
+    def find(self, method: str, target: str, body: bytes) -> Recording | Miss:
+        """The recording that answers a request, or why none does."""
+        if isinstance(self.routes, Cassette):
+            return self.routes.find(method, target, body)
+        found = self.routes.match(target)
+        if found is not None:
+            return found
+        return Miss(f"no recording is served at this path; routes: {', '.join(self.routes.all_paths())}", None, ())
+
+    def describe(self) -> list[tuple[str, Recording]]:
+        """(what it answers, recording) for every recording served."""
+        return self.routes.describe()
+
     def __enter__(self) -> ReplayServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    # called from connection threads
+    # called from connection threads, through the ServeContext
 
     def _track(self, conn: socket.socket, opened: bool) -> None:
         with self._lock:
@@ -188,6 +182,8 @@ class ReplayServer:
 
     def _record(self, served: Served) -> None:
         self.log.append(served)
+        if served.miss is not None:
+            self.misses.append(served)
         if self.on_served is not None:
             self.on_served(served)
 

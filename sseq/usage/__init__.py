@@ -6,9 +6,9 @@
     for usage in iter_usages(["recordings/"], on_problem=print):
         print(usage.file, usage.model, usage.input_tokens, usage.output_tokens)
 
-Modules: ``model`` (the StreamUsage shape), ``providers`` (each provider's
-rules), ``streams`` (inputs split into streams), ``report`` (groups and
-formats), ``prices``, ``ledger``, ``estimate``.
+Modules: ``model`` (the StreamUsage shape), ``streams`` (inputs split into
+streams, each read by its provider's rules from :mod:`sseq.providers`),
+``report`` (groups and formats), ``prices``, ``ledger``, ``estimate``.
 """
 
 from .model import StreamUsage, Tokens

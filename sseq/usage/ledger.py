@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 import orjson
 
 from ..errors import SseqError
-from .model import COMPLETE, ERROR, ESTIMATED, REPORTED, StreamUsage
+from .model import COMPLETE, ERROR, ESTIMATED, INCOMPLETE, REPORTED, StreamUsage
 
 BUSY_TIMEOUT_S = 60.0
 
@@ -62,7 +62,7 @@ _UPDATE = f"UPDATE streams SET {', '.join(c + ' = ?' for c in _COLUMNS[1:])} WHE
 
 def _rank(usage: StreamUsage) -> int:
     source = {REPORTED: 2, ESTIMATED: 1}.get(usage.usage_source, 0)
-    verdict = {COMPLETE: 2, ERROR: 1}.get(usage.verdict, 0)
+    verdict = {COMPLETE: 2, INCOMPLETE: 2, ERROR: 1}.get(usage.verdict, 0)
     return source * 3 + verdict
 
 

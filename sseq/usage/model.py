@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..providers.base import Tokens
+
 REPORTED = "reported"
 ESTIMATED = "estimated"
 MISSING = "missing"
@@ -13,7 +15,10 @@ USAGE_SOURCES = (REPORTED, ESTIMATED, MISSING)
 COMPLETE = "complete"
 ERROR = "error"
 TRUNCATED = "truncated"
-VERDICTS = (COMPLETE, ERROR, TRUNCATED)
+INCOMPLETE = "incomplete"
+VERDICTS = (COMPLETE, ERROR, TRUNCATED, INCOMPLETE)
+
+__all__ = ["StreamUsage", "Tokens"]
 
 TOKEN_FIELDS = (
     "input_tokens",
@@ -23,27 +28,6 @@ TOKEN_FIELDS = (
     "reasoning_tokens",
     "total_tokens",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Tokens:
-    """Token counts as one provider reported them, mapped onto one shape.
-
-    ``input_tokens``: every input token, cached input and cache writes
-    included.  ``cached_input_tokens``: the part of the input read from the
-    provider's cache.  ``cache_write_tokens``: the part written to it
-    (Anthropic's cache creation).  ``output_tokens``: every output token,
-    reasoning included.  ``reasoning_tokens``: the reasoning part of the
-    output, or None where the provider does not break it out.
-    ``total_tokens``: as the provider reported it, else input + output.
-    """
-
-    input_tokens: int
-    cached_input_tokens: int
-    cache_write_tokens: int
-    output_tokens: int
-    reasoning_tokens: int | None
-    total_tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +51,10 @@ class StreamUsage:
     ``usage_source``: ``reported``, ``estimated`` (``--estimate`` counted the
     output text; the input is unknown, so ``input_tokens`` stays None) or
     ``missing``.  ``verdict``: ``complete`` (a terminal marker was seen),
-    ``error`` (an in-band error, which wins over a terminal marker) or
-    ``truncated`` (neither); ``error``: the error's message.
+    ``incomplete`` (the provider stopped early: a token limit or a content
+    filter; its reason in ``stop_reason``), ``error`` (an in-band error,
+    which wins over the others) or ``truncated`` (none of these);
+    ``error``: the error's message.
 
     ``tool_calls``: calls by kind (``function`` for the caller's own tools,
     ``web_search``, ``code_execution``... for the provider's built-in ones).
@@ -77,6 +63,15 @@ class StreamUsage:
     first output delta to the end; both None unless records carry ``t``.
     ``started``: POSIX seconds, from ``sseq.open``'s ``started`` or else the
     file's modification time; it decides the stream's day.
+
+    ``cache_write_1h_tokens``: the part of ``cache_write_tokens`` written
+    with a 1-hour TTL (Anthropic), None where the provider does not say.
+    ``service_tier``: the tier that served the stream, ``standard``,
+    ``flex``, ``priority`` or ``batch`` (OpenAI's and Anthropic's
+    ``service_tier``, Vertex AI's ``trafficType``), None when not reported.
+    ``stop_reason``: why the model stopped, in the provider's own words
+    (``stop``, ``length``, ``end_turn``, ``max_tokens``, ``STOP``,
+    ``MAX_TOKENS``, ``max_output_tokens``...), None when not reported.
     """
 
     file: str
@@ -99,6 +94,9 @@ class StreamUsage:
     output_tokens_per_s: float | None = None
     started: float | None = None
     error: str | None = None
+    cache_write_1h_tokens: int | None = None
+    service_tier: str | None = None
+    stop_reason: str | None = None
 
     @property
     def key(self) -> str:

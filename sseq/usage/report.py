@@ -16,11 +16,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING
 
 import orjson
 
 from ..errors import UsageProblem
 from .model import TOKEN_FIELDS, USAGE_SOURCES, VERDICTS, StreamUsage
+
+if TYPE_CHECKING:  # prices are loaded only with --prices
+    from .prices import PriceTable
 
 GROUP_KEYS = ("stream", "file", "model", "provider", "day")
 FORMATS = ("table", "json", "ndjson", "csv")
@@ -194,7 +198,7 @@ class Report:
     rows: list[dict]
     totals: dict
     clock: Clock
-    prices: object = None
+    prices: PriceTable | None = None
 
     @property
     def is_streams(self) -> bool:
@@ -322,6 +326,8 @@ def _notes(row: dict) -> str:
         notes.append(f"{verdicts['error']} error")
     if verdicts["truncated"]:
         notes.append(f"{verdicts['truncated']} truncated")
+    if verdicts["incomplete"]:
+        notes.append(f"{verdicts['incomplete']} incomplete")
     return ", ".join(notes)
 
 

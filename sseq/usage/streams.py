@@ -1,9 +1,11 @@
 """Inputs split into streams, and each stream totalled into a StreamUsage.
 
-A raw SSE file is one stream.  In a records file every ``sseq.open``
-without ``"resume": true`` starts a new stream (a resumed connection
-continues the one before); a records file without ``sseq.open`` is one
-stream.  Folders are walked for recordings; ``.gz`` files are read
+In a records file every ``sseq.open`` without ``"resume": true`` starts a
+new stream (a resumed connection continues the one before).  In any input,
+a terminal marker followed by the start of another stream (its family
+says which record that is: ``message_start``, ``response.created``, a
+Chat chunk after ``[DONE]``...) starts a new stream too, so captures
+appended to one file (``cat a.sse b.sse``) count one by one.  Folders are walked for recordings; ``.gz`` files are read
 decompressed.  Memory stays constant in the length of a stream: records are
 looked at once as they are read.
 """
@@ -19,13 +21,12 @@ from typing import BinaryIO
 import orjson
 
 from ..errors import BadInput
-from ..inputs import BadLines, iter_record_batches, open_source
-from ..markers import is_terminal, maybe_error
+from ..inputs import BadLines, Source, iter_record_batches, open_source
 from ..parser import DEFAULT_MAX_EVENT_SIZE
+from ..providers import StreamReader, maybe_provider_of_url
 from ..records import CLOSE, OPEN, Record
 from .estimate import estimate_output
-from .model import COMPLETE, ERROR, ESTIMATED, MISSING, REPORTED, TRUNCATED, StreamUsage
-from .providers import UsageObserver, iter_output_text, maybe_provider_of_url
+from .model import COMPLETE, ERROR, ESTIMATED, INCOMPLETE, MISSING, REPORTED, TRUNCATED, StreamUsage
 
 # What a folder walk picks up (plain or .gz); files named on the command
 # line are always read.
@@ -76,10 +77,9 @@ class StreamCollector:
         self.file = file
         self.index = index
         self.fallback_started = fallback_started
-        self.observer = UsageObserver()
+        self.reader = StreamReader()
         self.digest = hashlib.sha256()
         self.events = 0
-        self.terminal = False
         self.error: str | None = None
         self.started: float | None = None
         self.url_provider: str | None = None
@@ -104,23 +104,21 @@ class StreamCollector:
             raw = data.encode("utf-8", "replace") if type(data) is str else orjson.dumps(data)
         self.digest.update(raw)
         self.digest.update(b"\n\n")
-        self.observer.feed(record)
+        fragments = self.reader.feed(record)
         if self.error is None:
-            message = maybe_error(record)
-            if message is not None:
-                self.error = message
-        if not self.terminal and is_terminal(record):
-            self.terminal = True
+            self.error = self.reader.error
         t = record.t
         if t is not None:
             self.last_t = t
         if self.first_output_t is None or self.counter is not None:
-            for piece in iter_output_text(record):
+            for fragment in fragments:
+                if not fragment.text:
+                    continue
                 if self.first_output_t is None and t is not None:
                     self.first_output_t = t
                 if self.counter is None:
                     break
-                self.counter.add(piece)
+                self.counter.add(fragment.text)
 
     def _feed_own(self, record: Record) -> None:
         data = record.data if type(record.data) is dict else {}
@@ -148,8 +146,8 @@ class StreamCollector:
         return self.events == 0 and self.started is None
 
     def finish(self) -> StreamUsage:
-        observer = self.observer
-        tokens = observer.tokens()
+        reader = self.reader
+        tokens = reader.tokens()
         fields: dict = {}
         if tokens is not None:
             source = REPORTED
@@ -160,10 +158,11 @@ class StreamCollector:
                 "output_tokens": tokens.output_tokens,
                 "reasoning_tokens": tokens.reasoning_tokens,
                 "total_tokens": tokens.total_tokens,
+                "cache_write_1h_tokens": tokens.cache_write_1h_tokens,
             }
         elif self.counter is not None and self.counter.seen:
             source = ESTIMATED
-            out = estimate_output(self.counter.total(), observer.tool_calls())
+            out = estimate_output(self.counter.total(), reader.tool_calls())
             fields = {"output_tokens": out, "total_tokens": out}
         else:
             source = MISSING
@@ -174,7 +173,9 @@ class StreamCollector:
                 raise BadInput(self.file, None, f"stream {self.index}: {name} is beyond any token count (over 2^63-1)")
         if self.error is not None:
             verdict = ERROR
-        elif self.terminal:
+        elif reader.stopped_early:
+            verdict = INCOMPLETE
+        elif reader.terminal:
             verdict = COMPLETE
         else:
             verdict = TRUNCATED
@@ -182,25 +183,27 @@ class StreamCollector:
         rate = None
         if self.first_output_t is not None:
             ttft = round((self.first_output_t - (self.base_t or 0.0)) * 1000.0, 1)
-            out = fields.get("output_tokens")
+            produced = fields.get("output_tokens")
             span = (self.last_t or 0.0) - self.first_output_t
-            if out and span > 0:
-                rate = round(out / span, 1)
+            if produced and span > 0:
+                rate = round(produced / span, 1)
         return StreamUsage(
             file=self.file,
             stream=self.index,
-            response_id=observer.response_id,
+            response_id=reader.response_id,
             digest=self.digest.hexdigest(),
-            api=observer.api,
-            provider=observer.provider(self.url_provider),
-            model=observer.model or self.request_model,
+            api=reader.api,
+            provider=reader.provider(self.url_provider),
+            model=reader.model or self.request_model,
             usage_source=source,
             verdict=verdict,
-            tool_calls=observer.tool_calls(),
+            tool_calls=reader.tool_calls(),
             ttft_ms=ttft,
             output_tokens_per_s=rate,
             started=self.started if self.started is not None else self.fallback_started,
             error=self.error,
+            service_tier=reader.service_tier,
+            stop_reason=reader.stop_reason,
             **fields,
         )
 
@@ -219,11 +222,13 @@ def iter_file_usages(
     estimator=None,
     skip_bad: BadLines | None = None,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    on_source: Callable[[Source], None] | None = None,
     stdin: BinaryIO | None = None,
 ) -> Iterator[StreamUsage]:
     """The streams of one input (``-`` is ``stdin``), in order.  A bad line
     ends the input with BadInput after the streams read before it (the one
-    it interrupted included) have been yielded."""
+    it interrupted included) have been yielded.  ``on_source`` gets the
+    input once read (for :meth:`Source.warnings`)."""
     source = open_source(path, stdin)
     name = source.name
     fallback = _file_time(path)
@@ -238,11 +243,17 @@ def iter_file_usages(
                         yield current.finish()
                         index += 1
                         current = StreamCollector(name, index, fallback, estimator)
+                elif current.reader.opens_next(record):
+                    yield current.finish()
+                    index += 1
+                    current = StreamCollector(name, index, fallback, estimator)
                 current.feed(record)
     except BadInput as exc:
         error = exc
     finally:
         source.close()
+    if error is None and on_source is not None:
+        on_source(source)
     # What was read before a bad line still counts.
     if not current.empty:
         yield current.finish()
@@ -257,6 +268,7 @@ def iter_usages(
     skip_bad: BadLines | None = None,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     on_file: Callable[[str], None] | None = None,
+    on_source: Callable[[Source], None] | None = None,
     stdin: BinaryIO | None = None,
 ) -> Iterator[StreamUsage]:
     """Every stream of every input; a bad input is handed to ``on_problem``
@@ -266,7 +278,7 @@ def iter_usages(
         if on_file is not None:
             on_file(path)
         try:
-            yield from iter_file_usages(path, estimator, skip_bad, max_event_size, stdin)
+            yield from iter_file_usages(path, estimator, skip_bad, max_event_size, on_source, stdin)
         except BadInput as error:
             on_problem(error)
 

@@ -170,6 +170,8 @@ def _interrupted_after(seconds: float, args):
     main = threading.main_thread().ident
     assert main is not None
     timer = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGINT))
+    # Test runners may ignore SIGINT in their workers: here it interrupts.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer.start()
     try:
         return invoke(*args, input=b"")
@@ -181,6 +183,7 @@ def _interrupted_after(seconds: float, args):
                 time.sleep(0.001)
         except KeyboardInterrupt:
             pass
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_the_fuzz_reaches_every_command():

@@ -93,17 +93,30 @@ def test_keepalives_count_as_traffic_for_the_idle_timeout(drip_server):
     assert [r["data"] for r in events_of(records(result.stdout))] == ["finally"]
 
 
+def test_identity_is_asked_for_and_gzip_only_when_the_user_asks(drip_server):
+    @drip_server.route("/enc")
+    def enc(x):
+        x.start()
+        x.send(event(x.headers.get("accept-encoding", "")))
+
+    plain = fetch(drip_server.url("/enc"))
+    assert [r["data"] for r in events_of(records(plain.stdout))] == ["identity"]
+    asked = fetch(drip_server.url("/enc"), "-H", "Accept-Encoding: gzip")
+    assert [r["data"] for r in events_of(records(asked.stdout))] == ["gzip"]
+    assert records(asked.stdout)[0]["data"]["request"]["headers"]["accept-encoding"] == "gzip"
+
+
 def test_gzip_content_encoding_is_decoded(drip_server, tmp_path):
     wire = event('{"n":1}', id="1") + event("déjà vu", id="2")
 
     @drip_server.route("/gz")
     def gz(x):
-        assert "gzip" in x.headers["accept-encoding"]
+        assert x.headers["accept-encoding"] == "gzip, deflate"
         x.start(gzip=True)
         x.drip(wire, size=7, pause=0.001)
 
     raw = tmp_path / "raw.sse"
-    result = fetch(drip_server.url("/gz"), "--raw", raw)
+    result = fetch(drip_server.url("/gz"), "--raw", raw, "-H", "Accept-Encoding: gzip, deflate")
     assert result.returncode == 0, result.stderr
     recs = records(result.stdout)
     assert recs[0]["data"]["headers"]["content-encoding"] == "gzip"
@@ -130,7 +143,13 @@ def test_open_record_describes_the_exchange(drip_server, tmp_path):
     data = opened["data"]
     assert data["method"] == "POST" and data["status"] == 200 and data["http_version"] == "HTTP/1.1"
     assert data["url"] == drip_server.url("/v1/responses")
-    assert data["request"] == {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "model": "gpt-test"}
+    sent = data["request"]
+    assert {k: sent[k] for k in ("method", "path", "query", "json", "bytes", "sha256", "model")} == {
+        "method": "POST", "path": "/v1/responses", "query": "", "json": {"model": "gpt-test", "stream": True},
+        "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), "model": "gpt-test"}
+    assert sent["headers"]["content-type"] == "application/json"
+    assert sent["headers"]["content-length"] == str(len(body))
+    assert data["labels"] == {} and data["host"] == socket.gethostname()
     headers = data["headers"]
     assert headers["x-ratelimit-remaining-tokens"] == "9990"
     assert headers["anthropic-ratelimit-tokens-limit"] == "8000"
@@ -580,7 +599,8 @@ def test_a_page_instead_of_a_stream(drip_server):
     @drip_server.route("/portal")
     def portal(x):
         x.start(content_type="text/html; charset=utf-8")
-        x.send(b"<html><body>Please log in</body></html>\n")
+        x.send(b"<html><body>Please log in\n")
+        x.send(b"</body></html>")  # no line end: a page, not a block left unfinished
 
     @drip_server.route("/mislabelled")
     def mislabelled(x):
@@ -590,7 +610,10 @@ def test_a_page_instead_of_a_stream(drip_server):
     page = fetch(drip_server.url("/portal"))
     assert page.returncode == 1
     assert page.stderr == b"sseq fetch: error: expected an event stream, the server answered with text/html and no events\n"
-    assert records(page.stdout)[-1]["data"]["reason"] == "eof"
+    close = records(page.stdout)[-1]["data"]
+    assert close["reason"] == "eof" and "unfinished_block" not in close
+    assert close["body"] == "<html><body>Please log in\n</body></html>"  # the answer, for a cassette to replay
     plain = fetch(drip_server.url("/mislabelled"))
     assert plain.returncode == 0 and plain.stderr == b""
     assert [r["data"] for r in events_of(records(plain.stdout))] == ["still SSE"]
+    assert "body" not in records(plain.stdout)[-1]["data"]

@@ -73,7 +73,7 @@ def test_fetch_serve_fetch_round_trip(drip_server, tmp_path, name):
 
 def test_fetch_resumes_through_serves_drop_after(tmp_path):
     recording = REAL / "openai-chat-text-usage.sse"  # 28 events: three drops
-    with serving(recording, "--drop-after", "10") as url:
+    with serving(recording, "--ids", "--drop-after", "10") as url:
         result = run_sseq("fetch", url, "--retry", "1", "--until-done")
     assert result.returncode == 0, result.stderr
     recs = records(result.stdout)

@@ -10,7 +10,7 @@ import pytest
 from helpers import run_sseq
 from helpers.http_servers import event
 
-from sseq.fetch.redact import (
+from sseq.redact import (
     is_secret_header,
     redact_headers,
     redact_url,

@@ -7,7 +7,7 @@ the output must not depend on how the input was chunked.
 from __future__ import annotations
 
 import pytest
-from helpers.sse import parse_chunks, reference_parse, split_at, summarise
+from helpers.oracle import parse_chunks, reference_parse, split_at, summarise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -6,12 +6,12 @@ writes for them."""
 from __future__ import annotations
 
 import orjson
-from helpers.sse import parse_chunks, reference_parse
+from helpers.oracle import parse_chunks, reference_parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sseq.parser import EventStreamParser
-from sseq.records import encode_item, encode_items
+from sseq.parser import Event, EventStreamParser, EventTooLarge
+from sseq.records import encode_items, format_record, record_from_item
 
 pieces = st.sampled_from(
     [
@@ -48,24 +48,65 @@ def test_fast_path_matches_reference_in_any_chunking(data, cuts):
     assert parse_chunks(split(data, cuts)) == reference_parse(data)
 
 
+def parse_general(chunks, **kw):
+    """The standard's line-by-line rules alone (the block scanner off)."""
+    parser = EventStreamParser(fast=False, **kw)
+    items = []
+    for chunk in chunks:
+        items += parser.feed(chunk)
+    return items + parser.end()
+
+
+def parse_fast(chunks, **kw):
+    parser = EventStreamParser(**kw)
+    items = []
+    for chunk in chunks:
+        items += parser.feed(chunk)
+    return items + parser.end()
+
+
+@settings(max_examples=400, deadline=None)
+@given(streams, st.lists(st.integers(min_value=0, max_value=600), max_size=6), st.sampled_from([8, 20, 64, 1 << 20]))
+def test_fast_path_equals_general_path_items_lines_and_limit(data, cuts, limit):
+    # Same items (types, data, ids, retries, line numbers), and the same
+    # size error at the same line with the same items before it.
+    def run(parse):
+        try:
+            return parse(split(data, cuts), max_event_size=limit), None
+        except EventTooLarge as exc:
+            return exc.items, exc.line
+
+    assert run(parse_fast) == run(parse_general)
+
+
 @settings(max_examples=200, deadline=None)
 @given(streams, st.lists(st.integers(min_value=0, max_value=600), max_size=6))
-def test_compact_events_encode_like_events(data, cuts):
+def test_parse_writes_the_same_bytes_in_any_chunking(data, cuts):
     whole = EventStreamParser()
-    expected = b"".join(encode_item(i) for i in whole.feed(data) + whole.end())
+    expected = b"".join(format_record(record_from_item(i)) for i in whole.feed(data) + whole.end())
     parser = EventStreamParser()
     got = []
     for chunk in split(data, cuts):
-        got += encode_items(parser.feed_compact(chunk))
+        got += encode_items(parser.feed(chunk))
     got += encode_items(parser.end())
     assert b"".join(got) == expected
 
 
-def test_compact_event_shape():
+def test_block_event_shape():
     parser = EventStreamParser()
-    (item,) = parser.feed_compact(b"event: delta\r\ndata: {\"a\":1}\r\n\r\n")
-    assert item == ("delta", b'{"a":1}', "", 3)
+    (item,) = parser.feed(b"event: delta\r\ndata: {\"a\":1}\r\n\r\n")
+    assert item == Event("delta", b'{"a":1}', "", None, 3)
     assert b"".join(encode_items([item])) == b'{"event":"delta","data":{"a":1}}\n'
+
+
+def test_event_type_cache_is_bounded():
+    # An upstream sending ever new event types cannot grow the scanner's cache.
+    from sseq import blockscan
+
+    parser = EventStreamParser()
+    items = parser.feed(b"".join(b"event: t%d\ndata: x\n\n" % i for i in range(5000)))
+    assert [i.type for i in items[-2:]] == ["t4998", "t4999"]
+    assert len(blockscan._NAMES) <= blockscan._MAX_NAMES
 
 
 def test_big_event_over_many_reads_keeps_its_bytes():

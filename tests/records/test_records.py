@@ -63,10 +63,11 @@ def test_non_json_and_scalar_json_stay_strings():
     assert [r.data for r in records] == ["[DONE]", "42", '"hi"', "{broken"]
 
 
-def test_multiline_json_is_parsed_and_written_on_one_line():
-    (record,) = parse_bytes(b'data: {"a":\ndata: 1}\n\n')
-    assert record.data == {"a": 1}
-    assert format_record(record) == b'{"event":"message","data":{"a":1}}\n'
+def test_multiline_json_is_parsed_and_written_on_one_line_as_its_own_bytes():
+    # Not re-serialised: no digit lost; its line feeds (JSON whitespace) become spaces.
+    (record,) = parse_bytes(b'data: {"a":\ndata: 12345678901234567890123}\n\n')
+    assert record.data == {"a": 1.2345678901234568e22}
+    assert format_record(record) == b'{"event":"message","data":{"a": 12345678901234567890123}}\n'
 
 
 def test_raw_data_keeps_the_string():
@@ -165,7 +166,10 @@ def test_property_parse_of_replay_is_identity(specs):
 def test_parse_output_is_valid_ndjson_for_every_real_recording(real_recording, sseq):
     result = sseq("parse", "--all", real_recording)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == b""
+    if real_recording.read_bytes().replace(b"\r\n", b"\n").endswith(b"\n\n"):
+        assert result.stderr == b""
+    else:  # (the Codex fixture stops inside its last block: said, not silent)
+        assert b"ended inside an unfinished event block" in result.stderr
     for line in result.stdout.splitlines():
         obj = orjson.loads(line)
         assert set(obj) <= {"event", "data", "id", "retry", "t"}

@@ -43,13 +43,13 @@ def test_concatenated_gzip_members_are_one_input(tmp_path):
     assert result.stdout == invoke("parse", REAL / "anthropic-messages-text.sse").stdout * 2
 
 
-def test_not_gzip_at_all(tmp_path):
+def test_gzip_is_known_by_its_bytes_not_its_name(tmp_path):
+    # A plain file named .gz is read as it is (as `zcat -f` would).
     path = tmp_path / "plain.sse.gz"
     path.write_bytes(b"data: not compressed\n\n")
     result = invoke("parse", path)
-    assert result.returncode == 1
-    assert result.stdout == b""
-    assert b"corrupt or truncated gzip data" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b'{"event":"message","data":"not compressed"}\n'
 
 
 def _mutate(data: bytes, seed: int, edits: int) -> bytes:

@@ -27,7 +27,7 @@ from helpers.serving import (
 )
 
 from sseq.library import parse_bytes, read_records
-from sseq.markers import maybe_error
+from sseq.providers import maybe_error
 
 # ---------------------------------------------------------------- helpers
 
@@ -41,7 +41,16 @@ HAND_MADE = (
     b'{"event":"message","data":"two\\nlines"}\n'
     b'{"event":"sseq.close","t":0.1,"data":{"reason":"eof","events":3}}\n'
 )
+# What serve sends by default: the recording as it was, no id added.
 HAND_MADE_WIRE = (
+    b": PING\n\n"
+    b"data: hello\n\n"
+    b'event: ping\ndata: {"n": 1}\n\n'
+    b"retry: 1500\n\n"
+    b"data: two\ndata: lines\n\n"
+)
+# With --ids: the events numbered, so that a client can resume.
+NUMBERED_WIRE = (
     b": PING\n\n"
     b"id: 1\ndata: hello\n\n"
     b'id: 2\nevent: ping\ndata: {"n": 1}\n\n'
@@ -60,7 +69,7 @@ def hand_made(tmp_path):
 # ---------------------------------------------------------------- wire bytes
 
 
-def test_exact_wire_bytes_numbered_ids_and_headers(hand_made):
+def test_exact_wire_bytes_and_headers_add_nothing(hand_made):
     with serving(hand_made) as server:
         status, headers, body, complete = fetch(server, "/anything/at/all")
         assert (status, complete) == (200, True)
@@ -90,8 +99,8 @@ def test_one_chunk_per_event_and_a_final_chunk(hand_made):
         assert head.startswith(b"HTTP/1.1 200 OK\r\n")
         chunks, final = split_chunked(payload)
         assert final
-        assert chunks == [b": PING\n\n", b"id: 1\ndata: hello\n\n", b'id: 2\nevent: ping\ndata: {"n": 1}\n\n',
-                          b"retry: 1500\n\n", b"id: 3\ndata: two\ndata: lines\n\n"]
+        assert chunks == [b": PING\n\n", b"data: hello\n\n", b'event: ping\ndata: {"n": 1}\n\n',
+                          b"retry: 1500\n\n", b"data: two\ndata: lines\n\n"]
         # An HTTP/1.0 client gets the plain bytes, ended by the close.
         reply = raw_exchange(server, b"GET / HTTP/1.0\r\n\r\n")
         head, _, payload = reply.partition(b"\r\n\r\n")
@@ -99,10 +108,10 @@ def test_one_chunk_per_event_and_a_final_chunk(hand_made):
         assert payload == HAND_MADE_WIRE
 
 
-def test_no_ids_sends_the_recording_as_it_was(hand_made):
-    with serving("--no-ids", hand_made) as server:
-        _, _, body, _ = fetch(server)
-    assert body == HAND_MADE_WIRE.replace(b"id: 1\n", b"").replace(b"id: 2\n", b"").replace(b"id: 3\n", b"")
+def test_ids_numbers_the_events_and_no_ids_is_accepted_as_the_default(hand_made):
+    with serving("--ids", hand_made) as numbered, serving("--no-ids", hand_made) as plain:
+        assert fetch(numbered)[2] == NUMBERED_WIRE
+        assert fetch(plain)[2] == HAND_MADE_WIRE
 
 
 # Recordings whose bytes are not what a replay writes: CRLF line ends
@@ -114,10 +123,10 @@ NOT_BYTE_IDENTICAL = {"gemini-sse-function-call", "gemini-sse-text", "gemini-sse
 
 def test_every_real_recording_round_trips():
     """One server, the 30 real recordings under /NAME: what a client receives
-    parses back to the recording's records, data bytes included; with
-    --no-ids the bytes are the upstream's own."""
+    parses back to the recording's records, data bytes included, and by
+    default the bytes are the upstream's own; --ids numbers the events."""
     assert len(REAL_FILES) == 30
-    with serving(*REAL_FILES) as numbered, serving("--no-ids", *REAL_FILES) as plain:
+    with serving("--ids", *REAL_FILES) as numbered, serving(*REAL_FILES) as plain:
         for path in REAL_FILES:
             recorded = read_records(str(path), include_all=True)
             status, _, body, complete = fetch(plain, f"/{path.stem}")
@@ -150,7 +159,7 @@ def test_recorded_ids_are_kept_and_resumed_from(tmp_path):
 
 
 def test_last_event_id_resumes_after_that_event(hand_made):
-    with serving(hand_made) as server:
+    with serving("--ids", hand_made) as server:
         status, _, body, _ = fetch(server, headers={"Last-Event-ID": "2"})
         assert status == 200
         assert body == b"retry: 1500\n\nid: 3\ndata: two\ndata: lines\n\n"
@@ -159,7 +168,7 @@ def test_last_event_id_resumes_after_that_event(hand_made):
         assert (status, body) == (204, b"")
         # An id this recording never sent: the whole stream.
         status, _, body, _ = fetch(server, headers={"Last-Event-ID": "no-such-id"})
-        assert (status, body) == (200, HAND_MADE_WIRE)
+        assert (status, body) == (200, NUMBERED_WIRE)
 
 
 @pytest.mark.parametrize("rechunk", [None, "random"])
@@ -167,7 +176,7 @@ def test_drop_after_then_resume_loses_and_repeats_nothing(rechunk):
     path = REAL / "anthropic-messages-thinking.sse"
     recorded = events_only(read_records(str(path)))
     extra = ["--rechunk", "random"] if rechunk else []
-    with serving("--drop-after", 7, *extra, path) as server:
+    with serving("--ids", "--drop-after", 7, *extra, path) as server:
         received, connections, last_id = [], 0, None
         while True:
             status, _, body, complete = fetch(server, headers={"Last-Event-ID": last_id} if last_id else {})
@@ -210,7 +219,7 @@ def test_drop_after_then_resume_loses_and_repeats_nothing(rechunk):
 def test_error_after_sends_the_providers_own_error_event(name, after, event, data):
     path = REAL / f"{name}.sse"
     recorded = events_only(read_records(str(path)))
-    with serving("--error-after", after, path) as server:
+    with serving("--ids", "--error-after", after, path) as server:
         status, _, body, complete = fetch(server, "/", "POST")
     assert (status, complete) == (200, True)  # the stream ends cleanly, after the error
     received = parse_bytes(body)
@@ -306,8 +315,8 @@ def test_several_files_are_served_under_their_names():
         assert fetch(server, "/")[0] == 404
         assert fetch(server, "/openai-chat-text-usagex")[0] == 404
         stderr = server.wait_for("GET /openai-chat-text-usagex 404")
-    assert "/openai-chat-text-usage/* -> " in stderr and "(28 events, ids numbered, chat)" in stderr
-    assert "/anthropic-messages-text/* -> " in stderr and "(10 events, ids numbered, anthropic)" in stderr
+    assert "/openai-chat-text-usage/* -> " in stderr and "(status 200, 28 events, ids none, openai-chat)" in stderr
+    assert "/anthropic-messages-text/* -> " in stderr and "(status 200, 10 events, ids none, anthropic)" in stderr
 
 
 def test_one_file_answers_every_path_but_never_reads_others(hand_made):
@@ -379,7 +388,7 @@ def test_signal_stops_the_server_cleanly_mid_stream(tmp_path, sig):
         conn = server.connect()
         conn.request("GET", "/")
         response = conn.getresponse()
-        assert response.read1(65536).startswith(b"id: 1\ndata: tick 0\n\n")
+        assert response.read1(65536).startswith(b"data: tick 0\n\n")
         started = time.monotonic()
         status = server.stop(sig)
         assert time.monotonic() - started < 5
@@ -397,7 +406,7 @@ def test_signal_stops_the_server_cleanly_mid_stream(tmp_path, sig):
 def test_a_client_that_leaves_is_logged_and_the_server_goes_on(tmp_path):
     path = tmp_path / "paced.ndjson"
     path.write_bytes(b"".join(b'{"event":"message","t":%.1f,"data":"tick %d"}\n' % (n / 10, n) for n in range(50)))
-    with serving("--speed", 1, path) as server:
+    with serving("--ids", "--speed", 1, path) as server:
         conn = server.connect()
         conn.request("GET", "/")
         response = conn.getresponse()

@@ -35,6 +35,9 @@ def get(url: str, path: str = "/", headers=None):
 def test_replay_server_from_python():
     records = [Record("message", {"n": 1}, raw=b'{"n":1}'), Record("done", "[DONE]")]
     with ReplayServer({"/v1/stream": records}, error_after=None) as server:
+        # Faithful by default: no id the records did not have.
+        assert get(server.url, "/v1/stream") == (200, b'data: {"n":1}\n\nevent: done\ndata: [DONE]\n\n')
+    with ReplayServer({"/v1/stream": records}, ids=True) as server:
         assert server.url.startswith("http://127.0.0.1:") and not server.url.endswith("/")
         assert server.url_for("/v1/stream") == server.url + "/v1/stream"
         assert get(server.url, "/v1/stream") == (200, b'id: 1\ndata: {"n":1}\n\nid: 2\nevent: done\ndata: [DONE]\n\n')
@@ -42,8 +45,8 @@ def test_replay_server_from_python():
         deadline = time.monotonic() + 5
         while len(server.log) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert [(s.path, s.status, s.events, s.outcome) for s in server.log] == [
-            ("/v1/stream", 200, 2, "complete"), ("/other", 404, 0, "refused")]
+        assert sorted((s.path, s.status, s.events, s.outcome) for s in server.log) == [
+            ("/other", 404, 0, "refused"), ("/v1/stream", 200, 2, "complete")]
         port = urlsplit(server.url).port
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
@@ -70,7 +73,7 @@ def json_bytes(value) -> bytes:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_records, st.sampled_from([None, "1", "random"]))
 def test_what_is_served_parses_back_to_the_records(records, rechunk):
-    with ReplayServer(records, rechunk=rechunk) as server:
+    with ReplayServer(records, rechunk=rechunk, ids=True) as server:
         status, body = get(server.url)
     assert status == 200
     received = parse_bytes(body, include_all=True)
@@ -86,7 +89,7 @@ def test_what_is_served_parses_back_to_the_records(records, rechunk):
 
 def test_stop_ends_open_streams_promptly():
     slow = [Record("message", f"tick {n}", t=float(n)) for n in range(100)]
-    server = ReplayServer(slow, speed=1).start()
+    server = ReplayServer(slow, speed=1, ids=True).start()
     split = urlsplit(server.url)
     conn = http.client.HTTPConnection(split.hostname, split.port, timeout=10)
     conn.request("GET", "/")

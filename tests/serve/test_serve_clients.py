@@ -217,7 +217,7 @@ def page_url(origin: str, src: str, types=()) -> str:
 def test_browser_eventsource_receives_every_event(chromium, page_origin, sseq_server):
     path = REAL / "anthropic-messages-thinking.sse"
     recorded = recorded_events(path)
-    url = sseq_server(path)
+    url = sseq_server(path, ids=True)  # ids opted in: the browser resumes, then stops at 204
     assert urlsplit(url).port != urlsplit(page_origin).port  # another origin: CORS is needed
     result = chromium.run_page(page_url(page_origin, url + "/v1/messages", {r.event for r in recorded}))
     assert [(e["type"], e["data"]) for e in result["events"]] == [(r.event, r.data_text) for r in map(_Text, recorded)]
@@ -230,7 +230,7 @@ def test_browser_eventsource_receives_every_event(chromium, page_origin, sseq_se
 
 def test_browser_eventsource_resumes_after_drops_without_loss_or_repeat(chromium, page_origin, sseq_server):
     recorded = recorded_events(CHAT)
-    url = sseq_server(CHAT, drop_after=10)
+    url = sseq_server(CHAT, drop_after=10, ids=True)
     result = chromium.run_page(page_url(page_origin, url + "/v1/chat/completions"))
     events = result["events"]
     assert [e["id"] for e in events] == [str(n) for n in range(1, 29)]

@@ -1,5 +1,5 @@
 """What one connection is sent, without a server: sseq.serve.playback (sans IO,
-fake clock), sseq.serve.rechunk, and the provider error events of sseq.markers."""
+fake clock), sseq.serve.rechunk, and the provider error events of sseq.providers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from helpers import REAL
 
 from sseq.library import parse_bytes, read_records
-from sseq.markers import detect_provider, in_band_error, maybe_error
+from sseq.providers import detect_family, maybe_error
 from sseq.records import COMMENT, Record
 from sseq.serve.playback import CUT, KEEPALIVE_COMMENT, Playback, Send, Sleep
 from sseq.serve.rechunk import Rechunker
@@ -17,7 +17,7 @@ from sseq.serve.recording import Recording
 def chat(n: int, t_step: float | None = None) -> Recording:
     records = [Record("message", {"choices": [{"delta": {"content": str(i)}}]},
                       t=None if t_step is None else i * t_step) for i in range(n)]
-    return Recording.from_records("chat", records)
+    return Recording.from_records("chat", records, ids=True)
 
 
 def run(playback: Playback, clock: list[float] | None = None) -> list:
@@ -104,7 +104,10 @@ def test_an_event_counts_once_the_caller_comes_back_for_more():
 
 def test_comments_keep_their_place_and_carry_no_id():
     records = [Record(COMMENT, " hello"), Record("message", "a"), Record(COMMENT, " again"), Record("message", "b")]
-    assert sent(run(Playback(Recording.from_records("c", records)))) == b": hello\n\nid: 1\ndata: a\n\n: again\n\nid: 2\ndata: b\n\n"
+    assert sent(run(Playback(Recording.from_records("c", records, ids=True)))) == \
+        b": hello\n\nid: 1\ndata: a\n\n: again\n\nid: 2\ndata: b\n\n"
+    # By default: the recording as it was, no id added.
+    assert sent(run(Playback(Recording.from_records("c", records)))) == b": hello\n\ndata: a\n\n: again\n\ndata: b\n\n"
 
 
 @pytest.mark.parametrize("mode", [None, "1", "random"])
@@ -125,13 +128,14 @@ def test_random_rechunking_is_repeatable_with_a_seed():
 
 @pytest.mark.parametrize("name,provider", [
     ("anthropic-messages-text.sse", "anthropic"),
-    ("openai-responses-text.sse", "responses"),
-    ("openai-chat-text-usage.sse", "chat"),
+    ("openai-responses-text.sse", "openai-responses"),
+    ("openai-chat-text-usage.sse", "openai-chat"),
     ("gemini-sse-text.sse", "gemini"),
-    ("openrouter-responses-no-event-field.sse", "responses"),
+    ("openrouter-responses-no-event-field.sse", "openai-responses"),
 ])
 def test_each_providers_error_event_is_read_back_as_an_error(name, provider):
     records = read_records(str(REAL / name))
-    assert detect_provider(records) == provider
-    error = in_band_error(provider, "boom", records[-1])
+    family = detect_family(records)
+    assert family.api == provider
+    error = family.error_event("boom", records[-1])
     assert maybe_error(error) == "boom"

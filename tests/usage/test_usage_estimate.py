@@ -41,7 +41,8 @@ def test_without_estimate_it_stays_missing_and_strict_accepts_an_estimate():
     result = invoke("usage", "--strict", "--estimate", path)
     assert (result.returncode, result.stderr) == (0, b"")
     # A stream with no text at all has nothing to estimate from: still missing.
-    out = orjson.loads(invoke("usage", "--estimate", REAL / "codex-responses-fixture.sse").stdout)
+    no_text = b'event: response.created\ndata: {"type":"response.created","response":{"id":"r1"}}\n\n'
+    out = orjson.loads(invoke("usage", "--estimate", "-", input=no_text).stdout)
     assert out["totals"]["usage_source"] == {"reported": 0, "estimated": 0, "missing": 1}
 
 
@@ -57,7 +58,7 @@ def estimate_against_reported():
         collector = StreamCollector(str(path), 1, None, estimator)
         for record in sseq.read_records(str(path), include_all=False):
             collector.feed(record)
-        estimate = estimate_output(collector.counter.total(), collector.observer.tool_calls())
+        estimate = estimate_output(collector.counter.total(), collector.reader.tool_calls())
         rows.append((path.stem, reported.output_tokens, reported.reasoning_tokens, estimate))
     return rows
 

@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 
 import orjson
-from helpers import REAL, ROOT, SSEQ, invoke
+from helpers import REAL, ROOT, SSEQ, cut_block_warning, invoke
 
 import sseq
 from sseq.records import Record, format_record
@@ -22,11 +22,11 @@ def ledger_report(ledger, *paths):
 def test_same_files_twice_then_a_new_file(tmp_path):
     ledger = tmp_path / "audit.sqlite"
     first, err = ledger_report(ledger, REAL)
-    assert err == f"sseq usage: ledger {ledger}: 30 stream(s) added, 0 improved, 0 already counted\n"
+    assert err == cut_block_warning("usage") + f"sseq usage: ledger {ledger}: 30 stream(s) added, 0 improved, 0 already counted\n"
     assert (first["totals"]["streams"], first["totals"]["total_tokens"]) == (30, 96961)
 
     again, err = ledger_report(ledger, REAL)
-    assert err == f"sseq usage: ledger {ledger}: 0 stream(s) added, 0 improved, 30 already counted\n"
+    assert err == cut_block_warning("usage") + f"sseq usage: ledger {ledger}: 0 stream(s) added, 0 improved, 30 already counted\n"
     assert again["totals"] == first["totals"]
     assert again["rows"] == first["rows"]
 
@@ -43,7 +43,7 @@ def test_same_files_twice_then_a_new_file(tmp_path):
                    for r in records)
     )
     third, err = ledger_report(ledger, REAL, copy, new)
-    assert err == f"sseq usage: ledger {ledger}: 1 stream(s) added, 0 improved, 31 already counted\n"
+    assert err == cut_block_warning("usage") + f"sseq usage: ledger {ledger}: 1 stream(s) added, 0 improved, 31 already counted\n"
     assert third["totals"]["streams"] == 31
     assert third["totals"]["total_tokens"] == 96961 + 27
     anthropic = next(r for r in third["rows"] if r["provider"] == "anthropic")

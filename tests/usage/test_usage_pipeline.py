@@ -12,7 +12,7 @@ from helpers import REAL, ROOT, SSEQ, invoke
 
 
 def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
-    server = subprocess.Popen(SSEQ + ["serve", "--port", "0", "--drop-after", "4", str(REAL / "openai-responses-text.sse")],
+    server = subprocess.Popen(SSEQ + ["serve", "--port", "0", "--drop-after", "4", "--ids", str(REAL / "openai-responses-text.sse")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     try:
         url = None

@@ -104,7 +104,9 @@ def test_responses_without_event_lines_incomplete_with_details():
             "input_tokens": 200, "input_tokens_details": {"cached_tokens": 128},
             "output_tokens": 64, "output_tokens_details": {"reasoning_tokens": 48}, "total_tokens": 264}}},
     ))
-    assert (u.api, u.response_id, u.model, u.verdict) == ("openai-responses", "resp_1", "gpt-5", "complete")
+    # Cut off, and no incomplete_details to say why.
+    assert (u.api, u.response_id, u.model, u.verdict, u.stop_reason) == (
+        "openai-responses", "resp_1", "gpt-5", "incomplete", "incomplete")
     assert tokens(u) == (200, 128, 0, 64, 48, 264)
 
 
@@ -220,7 +222,7 @@ def test_gemini_last_usage_metadata_not_a_sum():
         gemini("c", "STOP", promptTokenCount=8, candidatesTokenCount=15, totalTokenCount=23),
     ))
     assert (u.api, u.provider, u.model, u.verdict) == ("gemini", "google", "gemini-2.5-flash", "complete")
-    assert tokens(u) == (8, 0, 0, 15, None, 23)
+    assert tokens(u) == (8, 0, 0, 15, 0, 23)  # no thoughtsTokenCount: proto3's zero
 
 
 def test_gemini_tool_use_prompt_thoughts_and_cache():

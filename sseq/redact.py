@@ -8,17 +8,26 @@ x-auth-token...).  Rate-limit headers are the exception: OpenAI's
 ``anthropic-ratelimit-tokens-limit`` count tokens, they are not tokens, and
 audits want them kept.
 
+JSON request bodies are redacted by key (:func:`redact_json`): a string
+under a key named as a secret header would be (``api_key``, ``apiKey``,
+``access_token``; also ``author``, which holds "auth": a false alarm costs
+a field in the file, a miss would cost a key).  Whoever compares a live
+request with a recorded one (serve, proxy) must blank the live one with
+these same functions (:func:`redact_json`, :func:`redact_query`), or a
+recording stops matching.
+
 This module does no I/O and imports nothing heavy, so that any command can
-use it.
+use it (fetch, proxy and serve do).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "is_secret_header", "redact_headers", "redact_url", "secret_values", "Scrubber", "drop_secret_headers",
-           "new_secret_keeping_session"]
+__all__ = ["REDACTED", "is_secret_header", "is_secret_key", "redact_headers", "redact_json", "redact_query",
+           "redact_url", "secret_values", "Scrubber", "drop_secret_headers", "new_secret_keeping_session"]
 
 REDACTED = "[redacted]"
 
@@ -43,7 +52,8 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
 
     Repeated names are joined with ", " (Set-Cookie is redacted anyway).
     """
-    items = headers.items() if isinstance(headers, Mapping) else headers
+    # (anything with .items(): a dict, requests' headers, http.server's HTTPMessage)
+    items = headers.items() if hasattr(headers, "items") else headers
     out: dict[str, str] = {}
     for name, value in items:
         key = name.lower()
@@ -55,6 +65,43 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
 def _is_secret_query(name: str) -> bool:
     name = name.lower()
     return name in _SECRET_QUERY_NAMES or is_secret_header(name)
+
+
+def redact_query(query: str) -> str:
+    """A raw query string with the values of secret parameters (``key``,
+    ``access_token``, ``sig``...) replaced by ``[redacted]``; every other
+    byte kept as it was, so that a recorded query still compares equal."""
+    if not query:
+        return query
+    pieces = query.split("&")
+    for n, piece in enumerate(pieces):
+        name, eq, value = piece.partition("=")
+        if eq and value and _is_secret_query(unquote_plus(name)):
+            pieces[n] = f"{name}={REDACTED}"
+    return "&".join(pieces)
+
+
+def is_secret_key(name: str) -> bool:
+    """True when a JSON object key may name a credential: the rule for
+    header names (``api_key``, ``apiKey``, ``access_token``, ``password``;
+    ``max_tokens`` too, but only string values are ever redacted)."""
+    return is_secret_header(name)
+
+
+def redact_json(value: Any, scrub: Callable[[str], str] | None = None) -> Any:
+    """A copy of a parsed JSON value with the string values of secret keys
+    replaced by ``[redacted]`` (and, with ``scrub``, known secret values
+    removed from every other string).  The input is left untouched.
+    Raises RecursionError for values nested too deep to walk."""
+    kind = type(value)
+    if kind is dict:
+        return {key: REDACTED if type(item) is str and is_secret_key(key) else redact_json(item, scrub)
+                for key, item in value.items()}
+    if kind is list:
+        return [redact_json(item, scrub) for item in value]
+    if kind is str and scrub is not None:
+        return scrub(value)
+    return value
 
 
 def redact_url(url: str) -> str:
@@ -69,12 +116,7 @@ def redact_url(url: str) -> str:
         userinfo, _, host = netloc.rpartition("@")
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:{REDACTED}@{host}" if ":" in userinfo else f"{REDACTED}@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(_is_secret_query(name) for name, _ in pairs):
-            query = urlencode([(n, REDACTED if _is_secret_query(n) else v) for n, v in pairs], safe="[]:/")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, redact_query(parts.query), parts.fragment))
 
 
 def secret_values(headers: Iterable[tuple[str, str | None]], url: str = "") -> list[str]:
