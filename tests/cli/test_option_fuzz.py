@@ -58,6 +58,8 @@ OPTION_VALUES = {
     "types": ["*", "", "[", "response.*", "**"], "excludes": ["*", "", "[", "ping"],
     "cors_origins": ["*", "", "http://a", "null"],
     "labels": ["a=b", "", "=", "a", "a=b=c"],
+    "record": ["{dir}", "/nonexistent/dir", "{chat}", ""],
+    "ignores": [".user", "", ".[", "del(.x)"],
 }
 
 
@@ -141,7 +143,10 @@ FUZZ = settings(max_examples=int(os.environ.get("SSEQ_FUZZ_EXAMPLES", "60")), de
                                                                          HealthCheck.too_slow])
 
 
-@pytest.mark.parametrize("name", [n for n in COMMANDS if n != "serve"])
+SERVERS = ("serve", "proxy")  # they run until interrupted
+
+
+@pytest.mark.parametrize("name", [n for n in COMMANDS if n not in SERVERS])
 def test_no_option_value_makes_a_traceback(name, place):
     root, url = place
 
@@ -153,12 +158,14 @@ def test_no_option_value_makes_a_traceback(name, place):
     run()
 
 
-def test_no_serve_option_value_makes_a_traceback(place):
-    """serve runs until interrupted: each run is stopped as Ctrl-C would."""
+@pytest.mark.parametrize("name", SERVERS)
+def test_no_server_option_value_makes_a_traceback(name, place):
+    """serve and proxy run until interrupted: each run is stopped as Ctrl-C
+    would."""
     root, url = place
 
     @settings(FUZZ, max_examples=25)
-    @given(args=command_lines("serve", root, url))
+    @given(args=command_lines(name, root, url))
     def run(args):
         _check(_interrupted_after(0.3, args), args)
 
