@@ -24,10 +24,13 @@ demo: $(STAMP)
 
 # Debian packages the tests use: headless Chromium for the EventSource tests,
 # groff to check the man pages, jq for the benchmark, node and npm for the
-# openai npm package's tests.  Installed when missing.
+# openai npm package's tests, PostgreSQL for the shared-ledger tests (its
+# initdb lives under /usr/lib/postgresql/N/bin, off PATH).  Installed when
+# missing.
 DEBS := chromium:chromium groff:groff-base jq:jq node:nodejs npm:npm
 tools:
 	@missing=""; for pair in $(DEBS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make: installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

@@ -50,13 +50,9 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pytest
-
-if TYPE_CHECKING:  # the servers are imported when a fixture starts one
-    from sseq.proxy.server import ProxyServer
-    from sseq.serve.server import ReplayServer
 
 RECORD_MODES = ("none", "once", "new", "all")
 _KEY_PLACEHOLDER = "sseq-replay-no-key"
@@ -101,10 +97,10 @@ class _Starter:
     def __init__(self, roots, record_mode: str = "none") -> None:
         self._roots = [str(r) for r in roots]
         self.record_mode = record_mode
-        self.servers: list = []
-        self.cassettes: list = []
-        self.proxies: list = []
-        self.last: ReplayServer | ProxyServer | None = None
+        self.servers: list[Any] = []
+        self.cassettes: list[Any] = []
+        self.proxies: list[Any] = []
+        self.last: Any = None
         self._saved_env: dict[str, str | None] = {}
 
     def _resolve(self, path):

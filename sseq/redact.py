@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "is_secret_header", "is_secret_key", "redact_headers", "redact_json", "redact_query",
+__all__ = ["REDACTED", "is_secret_header", "is_secret_key", "is_secret_query", "redact_headers", "redact_json", "redact_query",
            "redact_url", "secret_values", "Scrubber", "drop_secret_headers", "new_secret_keeping_session"]
 
 REDACTED = "[redacted]"
@@ -62,7 +62,9 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
     return out
 
 
-def _is_secret_query(name: str) -> bool:
+def is_secret_query(name: str) -> bool:
+    """True when a URL query parameter of this name may carry a credential:
+    the header rule, plus signatures and OAuth codes (``sig``, ``code``)."""
     name = name.lower()
     return name in _SECRET_QUERY_NAMES or is_secret_header(name)
 
@@ -76,7 +78,7 @@ def redact_query(query: str) -> str:
     pieces = query.split("&")
     for n, piece in enumerate(pieces):
         name, eq, value = piece.partition("=")
-        if eq and value and _is_secret_query(unquote_plus(name)):
+        if eq and value and is_secret_query(unquote_plus(name)):
             pieces[n] = f"{name}={REDACTED}"
     return "&".join(pieces)
 
@@ -138,7 +140,7 @@ def secret_values(headers: Iterable[tuple[str, str | None]], url: str = "") -> l
         parts = urlsplit(url)
         if parts.password:
             values.add(parts.password)
-        values.update(v for n, v in parse_qsl(parts.query) if v and _is_secret_query(n))
+        values.update(v for n, v in parse_qsl(parts.query) if v and is_secret_query(n))
     except ValueError:
         pass
     return sorted((v for v in values if len(v) >= 4), key=len, reverse=True)

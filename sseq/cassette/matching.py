@@ -129,7 +129,8 @@ class Matcher:
         method = str(request.get("method") or "GET").upper()
         query = _query_key(str(request.get("query") or ""))
         if "json" in request:
-            text, shown = self._body_key(_Parsed(request["json"]), None)
+            digest = request.get("sha256") if isinstance(request.get("sha256"), str) else None
+            text, shown = self._body_key(_Parsed(request["json"]), None, digest)
         elif "text" in request:
             raw = str(request["text"]).encode()
             digest = request.get("sha256") if isinstance(request.get("sha256"), str) else None
@@ -146,16 +147,23 @@ class Matcher:
         query and body: what a recording that holds no request answers."""
         return RequestKey("*", normal_path(split_target(target)[0]), (), "")
 
-    def _body_key(self, parsed: _Parsed | None, raw: bytes | None) -> tuple[str, str]:
+    def _body_key(self, parsed: _Parsed | None, raw: bytes | None, digest: str | None = None) -> tuple[str, str]:
         if parsed is None:
             if not raw:
                 return "", ""
             return f"sha256:{hashlib.sha256(raw).hexdigest()}", raw.decode("utf-8", "replace")
-        value = _blank_secrets(parsed.value)
-        if self._ignore_program is not None:
-            value = self._ignore_program.input_value(value).first()
-        compact = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-        shown = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()
+        try:
+            value = _blank_secrets(parsed.value)
+            if self._ignore_program is not None:
+                value = self._ignore_program.input_value(value).first()
+            compact = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+            shown = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()
+        except (RecursionError, orjson.JSONEncodeError, ValueError):
+            # JSON nested deeper than orjson writes or Python recurses:
+            # compared as bytes (a recording by the digest of its body).
+            if raw is not None:
+                return self._body_key(None, raw)
+            return f"sha256:{digest or '-'}", "<JSON nested too deep to show>"
         return compact, shown
 
     # -- misses
@@ -276,7 +284,10 @@ def _changed_fields(recorded: RequestKey, received: RequestKey, limit: int = 6) 
         elif a != b or type(a) is not type(b):
             found.append(path or ".")
 
-    walk(orjson.loads(recorded.body), orjson.loads(received.body), "")
+    try:
+        walk(orjson.loads(recorded.body), orjson.loads(received.body), "")
+    except RecursionError:
+        return found[:limit]
     return found[:limit] + ([f"... ({len(found) - limit} more)"] if len(found) > limit else [])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import console
-from ..errors import ExitStatus, SseqError, UsageProblem
+from ..errors import BadInput, ExitStatus, SseqError, UsageProblem
 from ..options import FiniteFloat, max_event_size, quiet
 
 _SECONDS = FiniteFloat(min=0, min_open=True)
@@ -76,9 +76,12 @@ def command(url, record, mode, ignore, labels, host, port, jq_body, include_usag
     try:
         server = ProxyServer(url, host, port, options=options,
                              on_exchange=None if quiet else (lambda entry: say(entry.describe())), on_error=say)
-        server.start()
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
+    except OSError as exc:  # the folder, or the ledger, cannot be made
+        raise BadInput(exc.filename or record or "", None, exc.strerror or str(exc)) from None
+    try:
+        server.start()
     except OSError as exc:
         raise SseqError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", ExitStatus.NETWORK_ERROR) from None
     if not quiet:

@@ -1,4 +1,4 @@
-"""sseq usage: token totals per stream, file, model, provider or day."""
+"""sseq usage: token totals per stream, file, model, provider, host, label or period."""
 
 from __future__ import annotations
 
@@ -9,29 +9,38 @@ from ..errors import ExitStatus
 from ..inputs import BadLines
 from ..options import max_event_size, quiet, report_skipped, skip_bad
 from ..output import Output
-from ..usage.report import FORMATS, GROUP_KEYS, Clock, Window, build_report, write_report
-from ..usage.streams import iter_input_paths, iter_usages
+from ..usage.report import FORMATS, GROUP_KEYS, Clock, Window, build_report, check_group_key, write_report
+from ..usage.streams import iter_input_paths
+
+
+def _group_keys(_ctx, _param, values):
+    return tuple(check_group_key(value) for value in values)
 
 
 @click.command("usage")
 @click.argument("inputs", nargs=-1, metavar="[FILE|DIR]...", type=click.Path(dir_okay=True, allow_dash=True))
-@click.option("--by", "by", multiple=True, type=click.Choice(GROUP_KEYS),
-              help="Group rows by stream, file, model, provider or day (repeatable; default: model).")
+@click.option("--by", "by", multiple=True, metavar="KEY", callback=_group_keys,
+              help=f"Group rows by {', '.join(GROUP_KEYS)} or label:KEY (repeatable; default: model).")
 @click.option("--since", metavar="DATE", help="Count streams that started on or after DATE (2026-11-01, or a time).")
 @click.option("--until", metavar="DATE", help="Count streams that started on or before DATE (the whole day), or before a time.")
-@click.option("--timezone", "tz", metavar="ZONE", help="IANA time zone for days and dates (default: the machine's).")
+@click.option("--timezone", "tz", metavar="ZONE", help="IANA time zone for days, weeks, months and dates (default: the machine's).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Output format (default: table on a terminal, JSON otherwise).")
 @click.option("--prices", metavar="FILE", type=click.Path(dir_okay=False),
               help="Price table (sseq's JSON or LiteLLM's model_prices_and_context_window.json) for a cost column.")
-@click.option("--ledger", metavar="FILE", type=click.Path(dir_okay=False),
-              help="SQLite ledger: add the streams read (each counted once) and report from the whole ledger.")
+@click.option("--ledger", metavar="FILE|URL",
+              help="SQLite file or postgresql:// URL: add the streams read (each counted once) and report from the whole ledger.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, metavar="N",
+              help="Read files in N processes (default 1; the report is the same, order included).")
+@click.option("--shard", metavar="I/N", help="Read only slice I of N of the input files (stable, by each file's path).")
 @click.option("--estimate", is_flag=True, help="Estimate output tokens from the text of streams that report no usage.")
-@click.option("--strict", is_flag=True, help="Exit 1 when any stream counted is missing usage, truncated or incomplete.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 when any stream counted is missing usage, truncated or incomplete.")
 @quiet
 @skip_bad
 @max_event_size
-def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict, quiet, skip_bad, max_event_size):
+def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, estimate, strict, quiet, skip_bad,
+            max_event_size):
     """Token totals of the streams in FILES and DIRS (records or raw SSE,
     .gz too; folders are walked for *.sse, *.ndjson, *.jsonl, *.events).
     Each stream's usage is read by its provider's rules; streams without
@@ -44,11 +53,6 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
         from ..usage.prices import PriceTable
 
         table = PriceTable.load(prices)
-    estimator = None
-    if estimate:
-        from ..usage.estimate import Estimator
-
-        estimator = Estimator()
     streams = console.current()
     problems = []
 
@@ -64,7 +68,13 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
         if source.yielded_nothing:
             empty.append(source.name)
 
-    paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
+    if shard:
+        from ..usage.shard import iter_shard_paths, parse_shard
+
+        index, count = parse_shard(shard)
+        paths = list(iter_shard_paths(inputs, index, count)) if inputs else ([] if ledger else ["-"])
+    else:
+        paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
     progress = None
     if len(paths) > 1 and not quiet and streams.stderr_isatty:
         from ..progress import FileProgress
@@ -72,21 +82,27 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, estimate, strict,
         progress = FileProgress(len(paths), streams.write_message, streams.command)
     bad = BadLines() if skip_bad else None
     offenders: list[str] = []
+    book = None
     try:
-        usages = iter_usages(paths, on_problem, estimator, bad, max_event_size,
-                             on_file=progress.step if progress else None, on_source=on_source, stdin=streams.stdin)
-        if ledger:
-            from ..usage.ledger import Ledger
+        from ..usage.parallel import iter_usages_parallel
 
-            book = Ledger(ledger)
-            added, improved, known = book.add(list(usages))
+        usages = iter_usages_parallel(paths, jobs, on_problem, estimate, bad, max_event_size,
+                                      on_file=progress.step if progress else None, on_source=on_source,
+                                      stdin=streams.stdin)
+        if ledger:
+            from ..usage.ledger import open_ledger
+
+            book = open_ledger(ledger)
+            added, improved, known = book.add(usages)
             if paths and not quiet:
-                streams.warn(f"ledger {ledger}: {added} stream(s) added, {improved} improved, {known} already counted")
+                streams.warn(f"ledger {book.target}: {added} stream(s) added, {improved} improved, {known} already counted")
             usages = book.iter_usages()
         report = build_report(_watch(usages, window, offenders), by, clock, None, table)
     finally:
         if progress:
             progress.close()
+        if book is not None:
+            book.close()
     Output(streams.stdout).write(write_report(report, fmt or ("table" if streams.stdout_isatty else "json")))
     report_skipped(bad)
     status = ExitStatus.OK

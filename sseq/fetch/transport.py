@@ -465,14 +465,9 @@ class FetchRun:
 
 def _end_parser(parser: EventStreamParser) -> tuple[list, bool]:
     """``parser.end()``'s items, and whether the input ended inside a block
-    the standard discards (data lines no blank line dispatched, a field
-    line without its end).  The parser's own ``ended_in_block`` when it
-    has one; until then, read from its state before the end."""
-    data = getattr(parser, "_data", None)
-    partial = getattr(parser, "_partial", None)
-    inside = (data is not None and data != []) or bool(partial and partial[0][:1] != b":")
+    the standard discards (the parser's ``ended_in_block``)."""
     items = parser.end()
-    return items, getattr(parser, "ended_in_block", inside)
+    return items, parser.ended_in_block
 
 
 def _body_bytes(body) -> bytes | None:

@@ -25,7 +25,8 @@ from .base import (REASONING, TEXT, TOOL, Api, Family, Fragment, TextReader, Tok
 
 # Anthropic Messages event types: a stream holding one is Anthropic's.
 EVENT_TYPES = frozenset(
-    ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop")
+    ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta",
+     "message_stop")
 )
 
 # stop_reason values that mean the answer was cut off.

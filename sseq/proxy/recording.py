@@ -285,15 +285,17 @@ class ExchangeRecording:
         if self._closed:
             return
         self._closed = True
+        unfinished = False
         if self._parser is not None:
             self._items(self._parser.end())
+            unfinished = self._parser.ended_in_block  # a cut inside an event, which the standard discards
         if self._problem is not None and message is None:
             message = self._problem
         body = None
         if self._body:
             body = self.scrub(b"".join(self._body).decode("utf-8", "replace"))
         record = close_record(reason, self.scrub(message) if message else message, self.events, self.bytes,
-                              self.status, body, self.t())
+                              self.status, body, self.t(), unfinished)
         if client_left is not None:
             record.data["client_left"] = client_left
         self._emit([record])

@@ -82,7 +82,7 @@ class Timeouts:
 class Upstream:
     """The upstream base URL and a pool of connections to it."""
 
-    def __init__(self, base_url: str, timeouts: Timeouts = Timeouts(), pool_size: int = 64):
+    def __init__(self, base_url: str, timeouts: Timeouts = Timeouts(), pool_size: int = 1024):
         import urllib3
 
         parts = urlsplit(base_url)
@@ -95,6 +95,8 @@ class Upstream:
         self.base_path = parts.path.rstrip("/")
         self.base_query = parts.query
         self.timeouts = timeouts
+        # Connections are made as needed and kept for reuse; a pool this size
+        # is never full (urllib3 would warn on stderr and drop the extras).
         self._pool = urllib3.PoolManager(num_pools=8, maxsize=pool_size, block=False, retries=False)
 
     def url_for(self, target: str) -> str:

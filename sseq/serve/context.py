@@ -109,12 +109,15 @@ class ServeContext:
     """Everything a connection uses: ``options``; ``find(method, target,
     body)`` returns the :class:`Recording` that answers, or a :class:`Miss`;
     ``stopping`` is set when the server stops; ``track(conn, opened)``
-    counts open connections; ``served`` is called with each finished
+    counts open connections; ``missed`` is called with a request no
+    recording answered, before its answer is sent (so a client that has the
+    404 can rely on the server knowing); ``served`` with each finished
     :class:`Served`; ``report`` with a text about a handler failure."""
 
     options: ReplayOptions
     find: Callable[[str, str, bytes], Recording | Miss]
     stopping: threading.Event
     track: Callable[[socket.socket, bool], None]
+    missed: Callable[[Served], None]
     served: Callable[[Served], None]
     report: Callable[[str], None]

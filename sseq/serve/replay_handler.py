@@ -134,17 +134,10 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             if self._served is not None:
-                if self.served.outcome == "stopped" and not self.server.context.stopping.is_set():
-                    self.served.outcome = "client-gone"
-                self.served.ended = time.monotonic()
+                if self._served.outcome == "stopped" and not self.server.context.stopping.is_set():
+                    self._served.outcome = "client-gone"
+                self._served.ended = time.monotonic()
                 self.server.context.served(self._served)
-
-    @property
-    def served(self) -> Served:
-        """The log entry of the request being answered (made as soon as it
-        is read, before anything here looks at it)."""
-        assert self._served is not None
-        return self._served
 
     def handle_expect_100(self) -> bool:
         # Refuse a body that is too large before the client sends it.
@@ -162,7 +155,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     def send_error(self, code, message=None, explain=None) -> None:
         if self._served is None:
             self._served = self._new_served(int(code))
-        self.served.status = int(code)
+        self._served.status = int(code)
         super().send_error(code, message, explain)
 
     def end_headers(self) -> None:
@@ -186,17 +179,19 @@ class ReplayHandler(BaseHTTPRequestHandler):
             return
         found = context.find(self.command, self.path, body[0])
         if isinstance(found, Miss):
-            self.served.miss = found.message
+            self._current.miss = found.message
+            self._current.status = int(MISS_STATUS)
+            context.missed(self._current)
             self._answer(int(MISS_STATUS), [("Content-Type", "application/json")], miss_body(found))
             return
         recording = found
-        self.served.recording = recording.name
+        self._current.recording = recording.name
         if recording.body is not None:
-            self.served.outcome = "complete"
+            self._current.outcome = "complete"
             self._answer(recording.status, list(recording.headers or ()), recording.body.encode())
             return
         last_event_id = self.headers.get("Last-Event-ID")
-        self.served.last_event_id = last_event_id
+        self._current.last_event_id = last_event_id
         start = recording.start_after(last_event_id)
         if start and not recording.events_from(start):
             # Nothing after the client's last event: 204 tells an
@@ -222,7 +217,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     def _head(self, status: int, headers: list[tuple[str, str]]) -> None:
         """The status line and headers: the recorded ones and the framing
         sseq adds (Connection: close, a Date when none was recorded)."""
-        self.served.status = status
+        self._current.status = status
         self.send_response_only(status)
         names = {name.lower() for name, _ in headers}
         if "date" not in names:
@@ -240,8 +235,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _no_content(self, headers: list[tuple[str, str]]) -> None:
-        self.served.status = 204
-        self.served.outcome = "complete"
+        self._current.status = 204
+        self._current.outcome = "complete"
         self.send_response(HTTPStatus.NO_CONTENT)
         for name, value in headers:
             self.send_header(name, value)
@@ -260,7 +255,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     def _stream(self, recording: Recording, start: int) -> None:
         context = self.server.context
         options = context.options
-        served = self.served
+        served = self._current
         chunked = self.request_version >= "HTTP/1.1"
         self._head(recording.status, list(STREAM_HEADERS if recording.headers is None else recording.headers))
         if chunked:
@@ -293,6 +288,13 @@ class ReplayHandler(BaseHTTPRequestHandler):
             served.outcome = playback.outcome or served.outcome
 
     # -- helpers
+
+    @property
+    def _current(self) -> Served:
+        """What this request is logged as (made before any answer)."""
+        if self._served is None:
+            self._served = self._new_served(0)
+        return self._served
 
     def _new_served(self, status: int) -> Served:
         path = getattr(self, "path", "") or ""

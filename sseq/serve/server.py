@@ -116,7 +116,7 @@ class ReplayServer:
         if self._httpd is not None:
             return self
         context = ServeContext(options=self.options, find=self.find, stopping=self.stopping, track=self._track,
-                               served=self._record, report=self._report)
+                               missed=self._missed, served=self._record, report=self._report)
         self._httpd = ReplayHTTPServer((self.host, self.port), context)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="sseq-serve", daemon=True)
@@ -180,10 +180,12 @@ class ReplayServer:
             else:
                 self._connections.discard(conn)
 
+    def _missed(self, served: Served) -> None:
+        with self._lock:
+            self.misses.append(served)
+
     def _record(self, served: Served) -> None:
         self.log.append(served)
-        if served.miss is not None:
-            self.misses.append(served)
         if self.on_served is not None:
             self.on_served(served)
 

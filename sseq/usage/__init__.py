@@ -8,7 +8,11 @@
 
 Modules: ``model`` (the StreamUsage shape), ``streams`` (inputs split into
 streams, each read by its provider's rules from :mod:`sseq.providers`),
-``report`` (groups and formats), ``prices``, ``ledger``, ``estimate``.
+``parallel`` (files read in N processes), ``shard`` (stable slices of an
+archive), ``report`` (groups and formats), ``schema`` (the versioned
+per-stream row), ``prices`` (cost by the providers' billing rules),
+``ledger`` (each stream counted once; stores in ``ledger_sqlite`` and
+``ledger_postgres``), ``estimate``.
 """
 
 from .model import StreamUsage, Tokens

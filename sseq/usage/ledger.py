@@ -1,137 +1,252 @@
-"""An SQLite ledger of streams, so that a stream seen twice is counted once.
+"""A ledger of streams, so that a stream seen twice is counted once: SQLite
+(a file, the embedded default) or PostgreSQL (``postgresql://…``, one
+ledger for a fleet), the same rules on both.
 
-Each stream is keyed by its provider's response id (with its api), else by
-the sha256 of its events.  A run adds its streams in one write transaction;
-WAL mode and a busy timeout let two runs at once queue for the lock instead
-of failing.  A stream seen again is not added again; it replaces the stored
-row only when the new sighting is better (usage reported where it was
-missing, or complete where it was truncated: a recording read while it was
-still being written).  Reports can be made from the ledger alone.
+A stream's identity is its content: the sha256 of its upstream events
+(``StreamUsage.digest``).  The same stream read again, from a copy or on
+another machine, is known; two different streams that happen to share a
+response id (``chatcmpl-123``) are two streams.  The response id is a hint
+for one thing only: a truncated sighting (a recording read while it was
+still being written) is taken as a part of a sighting of the same api and
+response id with more events and the same first events (the digests
+after 1, 2, 4... events, ``StreamUsage.checkpoints``).  The longer
+sighting replaces the truncated one, in the same transaction; a truncated
+one that comes after the longer is already counted.
+
+A run adds its streams in one write transaction that holds the ledger's
+writers' lock (SQLite: ``BEGIN IMMEDIATE`` with WAL and a busy timeout;
+PostgreSQL: a transaction-scoped advisory lock), so runs at once, on one
+machine or many, queue instead of double-counting.  Reports can be made
+from the ledger alone, and list streams in one order on every backend.
+
+The table's columns are StreamUsage's fields (written once, there), plus
+``key`` and ``recorded_at``; each backend maps the field types onto its
+own.  sseq creates the schema and migrates older ledgers when it opens one.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import dataclasses
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 import orjson
 
-from ..errors import SseqError
-from .model import COMPLETE, ERROR, ESTIMATED, INCOMPLETE, REPORTED, StreamUsage
+from .model import TRUNCATED, StreamUsage
 
 BUSY_TIMEOUT_S = 60.0
+LEDGER_VERSION = 2  # 1: keyed by response id (sseq before the fleet ledger); 2: keyed by content
 
-_COLUMNS = (
-    "key", "file", "stream", "response_id", "digest", "api", "provider", "model", "usage_source", "verdict",
-    "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
-    "total_tokens", "tool_calls", "ttft_ms", "output_tokens_per_s", "started", "error", "rank", "recorded_at",
-)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS streams (
-    key TEXT PRIMARY KEY,
-    file TEXT NOT NULL,
-    stream INTEGER NOT NULL,
-    response_id TEXT,
-    digest TEXT NOT NULL,
-    api TEXT NOT NULL,
-    provider TEXT,
-    model TEXT,
-    usage_source TEXT NOT NULL,
-    verdict TEXT NOT NULL,
-    input_tokens INTEGER,
-    cached_input_tokens INTEGER,
-    cache_write_tokens INTEGER,
-    output_tokens INTEGER,
-    reasoning_tokens INTEGER,
-    total_tokens INTEGER,
-    tool_calls TEXT NOT NULL,
-    ttft_ms REAL,
-    output_tokens_per_s REAL,
-    started REAL,
-    error TEXT,
-    rank INTEGER NOT NULL,
-    recorded_at REAL NOT NULL
-)
-"""
-
-_INSERT = f"INSERT INTO streams ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-_UPDATE = f"UPDATE streams SET {', '.join(c + ' = ?' for c in _COLUMNS[1:])} WHERE key = ?"
+# Field annotation -> (kind, nullable).  Kinds: text, int, real, json.
+_KINDS = {
+    "str": ("text", False), "str | None": ("text", True),
+    "int": ("int", False), "int | None": ("int", True),
+    "float | None": ("real", True),
+    "dict[str, int]": ("json", False), "dict[str, str]": ("json", False), "list[str]": ("json", False),
+}
 
 
-def _rank(usage: StreamUsage) -> int:
-    source = {REPORTED: 2, ESTIMATED: 1}.get(usage.usage_source, 0)
-    verdict = {COMPLETE: 2, INCOMPLETE: 2, ERROR: 1}.get(usage.verdict, 0)
-    return source * 3 + verdict
+@dataclasses.dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    kind: str  # text, int, real, json
+    nullable: bool
+
+
+def _columns() -> tuple[Column, ...]:
+    columns = [Column("key", "text", False)]
+    for f in dataclasses.fields(StreamUsage):
+        kind, nullable = _KINDS[str(f.type)]
+        columns.append(Column(f.name, kind, nullable))
+    columns.append(Column("recorded_at", "real", False))
+    return tuple(columns)
+
+
+COLUMNS = _columns()
+NAMES = tuple(c.name for c in COLUMNS)
+_JSON = frozenset(c.name for c in COLUMNS if c.kind == "json")
+# The one order of a report from the ledger, whatever the backend or the order of arrival.
+ORDER_BY = "started IS NULL, started, file, stream, key"
+
+
+def default_of(column: Column):
+    """The value an added column takes in rows written before it existed."""
+    if column.nullable:
+        return None
+    return {"json": "{}", "int": 0, "text": "", "real": 0.0}[column.kind]
+
+
+def row_of(usage: StreamUsage, now: float) -> tuple:
+    values: list[object] = []
+    for column in COLUMNS:
+        if column.name == "key":
+            values.append(usage.key)
+        elif column.name == "recorded_at":
+            values.append(now)
+        else:
+            value = getattr(usage, column.name)
+            values.append(orjson.dumps(value).decode() if column.name in _JSON else value)
+    return tuple(values)
+
+
+def usage_of_row(row: tuple) -> StreamUsage:
+    values = dict(zip(NAMES, row, strict=True))
+    values.pop("key")
+    values.pop("recorded_at")
+    for name in _JSON:
+        values[name] = orjson.loads(values[name])
+    return StreamUsage(**values)
+
+
+class Sighting(Protocol):
+    """What placing a stream needs of it: a StreamUsage, or a Known row."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def api(self) -> str: ...
+    @property
+    def response_id(self) -> str | None: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def events(self) -> int: ...
+    @property
+    def checkpoints(self) -> Sequence[str]: ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Known:
+    """What the ledger keeps in mind of a stored stream to place a new sighting."""
+
+    key: str
+    api: str
+    response_id: str | None
+    verdict: str
+    events: int
+    checkpoints: list[str]
+
+    @classmethod
+    def of_row(cls, row: tuple) -> Known:
+        key, api, response_id, verdict, events, checkpoints = row
+        return cls(key, api, response_id, verdict, events, orjson.loads(checkpoints))
+
+
+KNOWN_COLUMNS = "key, api, response_id, verdict, events, checkpoints"
+
+
+class Store(Protocol):
+    """A backend: the few operations the ledger's rules need, inside one
+    write transaction (``begin_write`` .. ``commit``)."""
+
+    target: str
+
+    def begin_write(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def existing_keys(self, keys: list[str]) -> set[str]: ...
+    def by_response_ids(self, response_ids: list[str]) -> list[Known]: ...
+    def insert(self, rows: list[tuple]) -> None: ...
+    def delete(self, keys: list[str]) -> None: ...
+    def iter_rows(self) -> Iterator[tuple]: ...
+    def close(self) -> None: ...
+
+
+def _is_part_of(part: Sighting, whole: Sighting) -> bool:
+    """A truncated sighting is a part of a longer sighting of the same api
+    and response id (the hint) whose first events are the same: they agree
+    on the digest after the largest power of two of the part's events, at
+    least half of them."""
+    if not (part.verdict == TRUNCATED and part.response_id is not None and part.api == whole.api
+            and part.response_id == whole.response_id and 0 < part.events < whole.events):
+        return False
+    k = part.events.bit_length() - 1  # checkpoints[k] covers the first 2**k events
+    return k < len(part.checkpoints) and k < len(whole.checkpoints) and part.checkpoints[k] == whole.checkpoints[k]
 
 
 class Ledger:
-    """One ledger file, opened for a run."""
+    """One ledger opened for a run: a store, or a target (an SQLite file or
+    a ``postgresql://`` URL) to open one for."""
 
-    def __init__(self, path: str):
-        self.path = path
-        try:
-            self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(_SCHEMA)
-            self.db.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            raise SseqError(f"--ledger {path}: {exc}") from None
+    def __init__(self, store: Store | str):
+        if isinstance(store, str):
+            store = open_store(store)
+        self.store = store
+        self.target = store.target
 
     def close(self) -> None:
-        self.db.close()
+        self.store.close()
 
     def add(self, usages: Iterable[StreamUsage]) -> tuple[int, int, int]:
         """Record streams in one transaction: (added, improved, already known)."""
+        usages = list(usages)
         added = improved = known = 0
         now = time.time()
+        store = self.store
+        store.begin_write()
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            keys = set(store.existing_keys(sorted({u.key for u in usages})))
+            hinted: dict[tuple[str, str | None], list[Known]] = {}
+            ids = sorted({u.response_id for u in usages if u.response_id})
+            for row in store.by_response_ids(ids) if ids else []:
+                hinted.setdefault((row.api, row.response_id), []).append(row)
+            inserts: dict[str, tuple] = {}
+            deletes: list[str] = []
             for usage in usages:
-                values = _values(usage, now)
-                row = self.db.execute("SELECT rank FROM streams WHERE key = ?", (values[0],)).fetchone()
-                if row is None:
-                    self.db.execute(_INSERT, values)
-                    added += 1
-                elif values[-2] > row[0]:
-                    self.db.execute(_UPDATE, values[1:] + (values[0],))
+                if usage.key in keys:
+                    known += 1
+                    continue
+                same_id = hinted.get((usage.api, usage.response_id), []) if usage.response_id else []
+                if any(_is_part_of(usage, other) for other in same_id):
+                    known += 1
+                    continue
+                parts = [other for other in same_id if _is_part_of(other, usage)]
+                for part in parts:
+                    same_id.remove(part)
+                    keys.discard(part.key)
+                    if inserts.pop(part.key, None) is None:
+                        deletes.append(part.key)
+                inserts[usage.key] = row_of(usage, now)
+                keys.add(usage.key)
+                if usage.response_id:
+                    hinted.setdefault((usage.api, usage.response_id), []).append(
+                        Known(usage.key, usage.api, usage.response_id, usage.verdict, usage.events,
+                              usage.checkpoints))
+                if parts:
                     improved += 1
                 else:
-                    known += 1
-            self.db.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise SseqError(f"--ledger {self.path}: {exc}") from None
+                    added += 1
+            if deletes:
+                store.delete(deletes)
+            if inserts:
+                store.insert(list(inserts.values()))
+            store.commit()
+        except BaseException:
+            store.rollback()
+            raise
         return added, improved, known
 
     def iter_usages(self) -> Iterator[StreamUsage]:
-        """Every stream in the ledger, in the order they were first recorded."""
-        try:
-            cursor = self.db.execute(f"SELECT {', '.join(_COLUMNS)} FROM streams ORDER BY recorded_at, rowid")
-            for row in cursor:
-                yield _usage(row)
-        except sqlite3.DatabaseError as exc:
-            raise SseqError(f"--ledger {self.path}: {exc}") from None
+        """Every stream in the ledger, by start time, file and stream."""
+        for row in self.store.iter_rows():
+            yield usage_of_row(row)
 
 
-def _values(usage: StreamUsage, now: float) -> tuple:
-    return (
-        usage.key, usage.file, usage.stream, usage.response_id, usage.digest, usage.api, usage.provider,
-        usage.model, usage.usage_source, usage.verdict, usage.input_tokens, usage.cached_input_tokens,
-        usage.cache_write_tokens, usage.output_tokens, usage.reasoning_tokens, usage.total_tokens,
-        orjson.dumps(usage.tool_calls).decode(), usage.ttft_ms, usage.output_tokens_per_s, usage.started,
-        usage.error, _rank(usage), now,
-    )
+def is_postgres(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
 
 
-def _usage(row: tuple) -> StreamUsage:
-    values = dict(zip(_COLUMNS, row, strict=True))
-    values.pop("key")
-    values.pop("rank")
-    values.pop("recorded_at")
-    values["tool_calls"] = orjson.loads(values["tool_calls"])
-    return StreamUsage(**values)
+def open_store(target: str) -> Store:
+    """The store of a ledger file (SQLite) or a ``postgresql://`` URL."""
+    if is_postgres(target):
+        from .ledger_postgres import PostgresStore
+
+        return PostgresStore(target)
+    from .ledger_sqlite import SqliteStore
+
+    return SqliteStore(target)
+
+
+def open_ledger(target: str) -> Ledger:
+    return Ledger(open_store(target))

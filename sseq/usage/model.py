@@ -72,6 +72,12 @@ class StreamUsage:
     ``stop_reason``: why the model stopped, in the provider's own words
     (``stop``, ``length``, ``end_turn``, ``max_tokens``, ``STOP``,
     ``MAX_TOKENS``, ``max_output_tokens``...), None when not reported.
+
+    ``events``: how many upstream events the digest covers;
+    ``checkpoints``: the digest after the first 1, 2, 4, 8... events (16
+    hex digits each), so the ledger can tell a cut-short sighting of this
+    stream from another stream; ``host`` and ``labels``: the recording
+    machine and the ``--label``s from ``sseq.open``.
     """
 
     file: str
@@ -97,13 +103,17 @@ class StreamUsage:
     cache_write_1h_tokens: int | None = None
     service_tier: str | None = None
     stop_reason: str | None = None
+    events: int = 0
+    checkpoints: list[str] = field(default_factory=list)
+    host: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
-        """The identity the ledger counts once: the provider's response id
-        (with its api, so two formats cannot collide), else the digest."""
-        if self.response_id:
-            return f"{self.api}:{self.response_id}"
+        """The identity the ledger counts once: the stream's content.  Two
+        streams that share a response id but differ are two streams; the
+        response id is only a hint that a truncated sighting is a part of a
+        longer one (see ``ledger``)."""
         return f"sha256:{self.digest}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,11 +1,14 @@
 """Streams grouped into report rows, and the rows written as a table, JSON,
 NDJSON or CSV.
 
-Rows are groups of streams sharing the ``--by`` keys (``stream``, ``file``,
-``model``, ``provider``, ``day``); token fields are summed over the streams
-that have them, and each row says how many streams reported, were
-estimated or are missing usage, and how they ended.  A day is a local
-calendar day in the report's time zone.
+Rows are groups of streams sharing the ``--by`` keys (``file``, ``model``,
+``provider``, ``host``, ``label:KEY``, ``day``, ``week``, ``month``); token
+fields are summed over the streams that have them, and each row says how
+many streams reported, were estimated or are missing usage, and how they
+ended.  Days, ISO weeks and months are local, in the report's time zone.
+``--by stream`` gives one row per stream in the versioned schema of
+``schema.py``.  Costs are exact decimals until they are written: JSON and
+NDJSON carry them unrounded, the table rounds them for the eye.
 """
 
 from __future__ import annotations
@@ -15,18 +18,22 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import orjson
 
 from ..errors import UsageProblem
 from .model import TOKEN_FIELDS, USAGE_SOURCES, VERDICTS, StreamUsage
+from .schema import stream_row
 
 if TYPE_CHECKING:  # prices are loaded only with --prices
     from .prices import PriceTable
 
-GROUP_KEYS = ("stream", "file", "model", "provider", "day")
+GROUP_KEYS = ("stream", "file", "model", "provider", "host", "day", "week", "month")
+LABEL_PREFIX = "label:"
+SUMMED_FIELDS = TOKEN_FIELDS + tuple(f for f in ("cache_write_1h_tokens",) if f not in TOKEN_FIELDS)
 FORMATS = ("table", "json", "ndjson", "csv")
 BAR_WIDTH = 30
 _OPTIONAL_COLUMNS = ("cache write", "tools", "notes", "ttft ms", "tok/s")
@@ -61,6 +68,16 @@ class Clock:
 
     def day(self, seconds: float | None) -> str | None:
         return None if seconds is None else self.local(seconds).date().isoformat()
+
+    def week(self, seconds: float | None) -> str | None:
+        """The ISO week of the local day: ``2026-W45``."""
+        if seconds is None:
+            return None
+        year, week, _ = self.local(seconds).date().isocalendar()
+        return f"{year}-W{week:02d}"
+
+    def month(self, seconds: float | None) -> str | None:
+        return None if seconds is None else self.local(seconds).strftime("%Y-%m")
 
     def bound(self, text: str, option: str, end: bool) -> float:
         """POSIX seconds for ``--since`` (a day's start) or ``--until`` (the
@@ -115,6 +132,25 @@ class Window:
 # --- Groups -----------------------------------------------------------------
 
 
+def check_group_key(key: str) -> str:
+    """A ``--by`` key, or UsageProblem naming the choices."""
+    if key in GROUP_KEYS or (key.startswith(LABEL_PREFIX) and len(key) > len(LABEL_PREFIX)):
+        return key
+    raise UsageProblem(f"--by: {key!r} is not one of {', '.join(GROUP_KEYS)} or label:KEY")
+
+
+def group_value(key: str, usage: StreamUsage, clock: Clock):
+    if key == "day":
+        return clock.day(usage.started)
+    if key == "week":
+        return clock.week(usage.started)
+    if key == "month":
+        return clock.month(usage.started)
+    if key.startswith(LABEL_PREFIX):
+        return usage.labels.get(key[len(LABEL_PREFIX):])
+    return getattr(usage, key)
+
+
 def _median(values: list[float]) -> float | None:
     if not values:
         return None
@@ -132,18 +168,19 @@ class Group:
     streams: int = 0
     sources: dict = field(default_factory=lambda: dict.fromkeys(USAGE_SOURCES, 0))
     verdicts: dict = field(default_factory=lambda: dict.fromkeys(VERDICTS, 0))
-    tokens: dict = field(default_factory=lambda: dict.fromkeys(TOKEN_FIELDS))
+    tokens: dict = field(default_factory=lambda: dict.fromkeys(SUMMED_FIELDS))
     tool_calls: dict = field(default_factory=dict)
     ttft: list = field(default_factory=list)
     rates: list = field(default_factory=list)
-    cost: float | None = None
+    cost: Decimal | None = None
     unpriced: set = field(default_factory=set)
+    notes: set = field(default_factory=set)
 
-    def add(self, usage: StreamUsage, prices=None) -> None:
+    def add(self, usage: StreamUsage, prices=None, cost=None) -> None:
         self.streams += 1
         self.sources[usage.usage_source] += 1
-        self.verdicts[usage.verdict] += 1
-        for name in TOKEN_FIELDS:
+        self.verdicts[usage.verdict] = self.verdicts.get(usage.verdict, 0) + 1
+        for name in SUMMED_FIELDS:
             value = getattr(usage, name)
             if value is not None:
                 self.tokens[name] = (self.tokens[name] or 0) + value
@@ -154,13 +191,15 @@ class Group:
         if usage.output_tokens_per_s is not None:
             self.rates.append(usage.output_tokens_per_s)
         if prices is not None and (usage.input_tokens is not None or usage.output_tokens is not None):
-            cost = prices.cost(usage)
-            if cost is None:
+            cost = cost if cost is not None else prices.cost(usage)
+            if cost.amount is None:
                 self.unpriced.add(usage.model or "(unknown model)")
             else:
-                self.cost = (self.cost or 0.0) + cost
+                self.cost = (self.cost or Decimal(0)) + cost.amount
+                if cost.note:
+                    self.notes.update(cost.note.split("; "))
 
-    def to_row(self, with_prices: bool) -> dict:
+    def to_row(self, with_prices: bool, currency: str | None = None) -> dict:
         row = dict(self.keys)
         row["streams"] = self.streams
         row.update(self.tokens)
@@ -170,24 +209,11 @@ class Group:
         row["ttft_ms"] = _median(self.ttft)
         row["output_tokens_per_s"] = _median(self.rates)
         if with_prices:
-            row["cost"] = None if self.cost is None else round(self.cost, 6)
+            row["cost"] = None if self.cost is None else float(self.cost)
+            row["currency"] = currency
+            row["cost_note"] = "; ".join(sorted(self.notes)) or None
             row["unpriced_models"] = sorted(self.unpriced)
         return row
-
-
-def stream_row(usage: StreamUsage, clock: Clock, prices=None) -> dict:
-    row = usage.to_dict()
-    row["day"] = clock.day(usage.started)
-    row["started"] = (
-        None if usage.started is None
-        else datetime.fromtimestamp(usage.started, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
-    if prices is not None:
-        has_tokens = usage.input_tokens is not None or usage.output_tokens is not None
-        cost = prices.cost(usage) if has_tokens else None
-        row["cost"] = None if cost is None else round(cost, 6)
-        row["unpriced_models"] = [usage.model or "(unknown model)"] if has_tokens and cost is None else []
-    return row
 
 
 @dataclass
@@ -203,6 +229,10 @@ class Report:
     @property
     def is_streams(self) -> bool:
         return "stream" in self.by
+
+    @property
+    def currency(self) -> str | None:
+        return None if self.prices is None else self.prices.currency
 
     def to_json(self) -> dict:
         out: dict = {"by": list(self.by), "timezone": self.clock.label, "rows": self.rows, "totals": self.totals}
@@ -220,28 +250,25 @@ def build_report(usages: Iterable[StreamUsage], by: tuple[str, ...], clock: Cloc
     groups: dict[tuple, Group] = {}
     rows: list[dict] = []
     total = Group({})
+    currency = None if prices is None else prices.currency
     for usage in usages:
         if window is not None and usage not in window:
             continue
-        total.add(usage, prices)
+        cost = prices.cost(usage) if prices is not None else None
+        total.add(usage, prices, cost)
         if streams_only:
-            rows.append(stream_row(usage, clock, prices))
+            rows.append(stream_row(usage, clock, cost, currency))
             continue
-        keys = {}
-        for key in by:
-            if key == "day":
-                keys["day"] = clock.day(usage.started)
-            else:
-                keys[key] = getattr(usage, key)
+        keys = {key: group_value(key, usage, clock) for key in by}
         ident = tuple(keys.values())
         group = groups.get(ident)
         if group is None:
             group = groups[ident] = Group(keys)
-        group.add(usage, prices)
+        group.add(usage, prices, cost)
     if not streams_only:
         ordered = sorted(groups.items(), key=lambda kv: tuple((v is None, str(v)) for v in kv[0]))
-        rows = [group.to_row(prices is not None) for _ident, group in ordered]
-    return Report(by, rows, total.to_row(prices is not None), clock, prices)
+        rows = [group.to_row(prices is not None, currency) for _ident, group in ordered]
+    return Report(by, rows, total.to_row(prices is not None, currency), clock, prices)
 
 
 # --- Writing ------------------------------------------------------------------
@@ -260,7 +287,7 @@ def _flat(row: dict) -> dict:
     for key, value in row.items():
         if key in ("usage_source", "verdict") and type(value) is dict:
             flat.update(value)
-        elif key == "tool_calls":
+        elif key in ("tool_calls", "labels"):
             flat[key] = ";".join(f"{k}={v}" for k, v in value.items())
         elif key == "unpriced_models":
             flat[key] = ";".join(value)
@@ -290,13 +317,28 @@ def _num(value) -> str:
     return f"{value:,}"
 
 
-def _cost(row: dict) -> str:
+def format_money(amount: float, currency: str | None) -> str:
+    """An amount for the eye: cents and hundredths of cents from 1 cent up,
+    else three significant digits, so that a tiny cost never reads as 0."""
+    if amount >= 100:
+        text = f"{amount:,.2f}"
+    elif amount >= 0.01 or amount == 0:
+        text = f"{amount:,.4f}"
+    else:
+        digits = 2 - math.floor(math.log10(amount))
+        text = f"{amount:.{digits}f}".rstrip("0")
+    if currency in (None, "USD"):
+        return "$" + text
+    return f"{text} {currency}"
+
+
+def _cost(row: dict, currency: str | None) -> str:
     cost = row.get("cost")
     unpriced = row.get("unpriced_models") or []
     if cost is None:
-        return "unpriced" if unpriced else "-"
-    text = f"${cost:,.4f}" if cost < 100 else f"${cost:,.2f}"
-    return text + ("*" if unpriced else "")
+        note = row.get("cost_note") or ""
+        return "unpriced" if unpriced or note.startswith("unpriced") else "-"
+    return format_money(cost, currency) + ("*" if unpriced or row.get("cost_note") else "")
 
 
 # Control characters (C0, DEL, C1), line and paragraph separators, and the
@@ -322,6 +364,8 @@ def _notes(row: dict) -> str:
         notes.append(f"{sources['estimated']} estimated")
     if sources["missing"]:
         notes.append(f"{sources['missing']} missing")
+    if verdicts.get("incomplete"):
+        notes.append(f"{verdicts['incomplete']} incomplete")
     if verdicts["error"]:
         notes.append(f"{verdicts['error']} error")
     if verdicts["truncated"]:
@@ -346,7 +390,7 @@ def format_table(report: Report) -> bytes:
                      _num(row["reasoning_tokens"]), _num(row["total_tokens"]), _tools(row["tool_calls"]),
                      _num(row["ttft_ms"]), _num(row["output_tokens_per_s"])]
             if with_prices:
-                cells.append(_cost(row))
+                cells.append(_cost(row, report.currency))
             lines.append(cells)
         if with_prices:
             headers.append("cost")
@@ -364,7 +408,7 @@ def format_table(report: Report) -> bytes:
                       _num(row["cache_write_tokens"]), _num(row["output_tokens"]), _num(row["reasoning_tokens"]),
                       _num(row["total_tokens"]), _tools(row["tool_calls"])]
             if with_prices:
-                cells.append(_cost(row))
+                cells.append(_cost(row, report.currency))
             cells.append(_notes(row))
             lines.append(cells)
         key_count = len(keys)
@@ -378,13 +422,13 @@ def format_table(report: Report) -> bytes:
                            _num(totals["reasoning_tokens"]), _num(totals["total_tokens"]),
                            _tools(totals["tool_calls"]), _num(totals["ttft_ms"]), _num(totals["output_tokens_per_s"])]
             if with_prices:
-                total_line.append(_cost(totals))
+                total_line.append(_cost(totals, report.currency))
         else:
             total_line += [_num(totals["streams"]), _num(totals["input_tokens"]), _num(totals["cached_input_tokens"]),
                            _num(totals["cache_write_tokens"]), _num(totals["output_tokens"]),
                            _num(totals["reasoning_tokens"]), _num(totals["total_tokens"]), _tools(totals["tool_calls"])]
             if with_prices:
-                total_line.append(_cost(totals))
+                total_line.append(_cost(totals, report.currency))
             total_line.append(_notes(totals))
     bars = None
     if "day" in report.by and not report.is_streams and report.rows:
@@ -421,6 +465,9 @@ def format_table(report: Report) -> bytes:
                    + ", ".join(printable(str(m)) for m in totals["unpriced_models"]))
         if any(row.get("cost") is not None and row.get("unpriced_models") for row in report.rows + [totals]):
             out.append("* cost of the priced streams only")
+    if with_prices and totals.get("cost_note"):
+        out.append("")
+        out.append("* the cost leaves out or assumes: " + totals["cost_note"])
     return ("\n".join(out) + "\n").encode()
 
 

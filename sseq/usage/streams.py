@@ -80,10 +80,13 @@ class StreamCollector:
         self.reader = StreamReader()
         self.digest = hashlib.sha256()
         self.events = 0
+        self.checkpoints: list[str] = []
         self.error: str | None = None
         self.started: float | None = None
         self.url_provider: str | None = None
         self.request_model: str | None = None
+        self.host: str | None = None
+        self.labels: dict[str, str] = {}
         self.base_t: float | None = None
         self.first_output_t: float | None = None
         self.last_t: float | None = None
@@ -104,6 +107,8 @@ class StreamCollector:
             raw = data.encode("utf-8", "replace") if type(data) is str else orjson.dumps(data)
         self.digest.update(raw)
         self.digest.update(b"\n\n")
+        if self.events & (self.events - 1) == 0:  # 1, 2, 4, 8...: see StreamUsage.checkpoints
+            self.checkpoints.append(self.digest.copy().hexdigest()[:16])
         fragments = self.reader.feed(record)
         if self.error is None:
             self.error = self.reader.error
@@ -127,6 +132,11 @@ class StreamCollector:
                 self.started = maybe_posix_time(data.get("started"))
             if self.base_t is None and record.t is not None:
                 self.base_t = record.t
+            if self.host is None and type(data.get("host")) is str:
+                self.host = data["host"]
+            labels = data.get("labels")
+            if type(labels) is dict and not self.labels:
+                self.labels = {str(k): v if type(v) is str else orjson.dumps(v).decode() for k, v in labels.items()}
             url = data.get("url")
             if type(url) is str and self.url_provider is None:
                 self.url_provider = maybe_provider_of_url(url)
@@ -204,6 +214,10 @@ class StreamCollector:
             error=self.error,
             service_tier=reader.service_tier,
             stop_reason=reader.stop_reason,
+            events=self.events,
+            checkpoints=self.checkpoints,
+            host=self.host,
+            labels=self.labels,
             **fields,
         )
 

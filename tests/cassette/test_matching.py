@@ -119,3 +119,16 @@ def test_a_long_diff_is_cut_short():
     key = m.key_for_recorded(recorded({"items": list(range(200))}))
     miss = m.explain_miss(live(m, json.dumps({"items": list(range(1000, 1200))}).encode()), [("big", key)])
     assert len(miss.diff) == 41 and miss.diff[-1].startswith("... (")
+
+
+def test_json_nested_deeper_than_python_recurses_is_matched_as_bytes():
+    m = Matcher([".a"])
+    deep = b"[" * 1023 + b"]" * 1023
+    key = live(m, deep)
+    assert key.body.startswith("sha256:") and key == live(m, deep) and key != live(m, b"[[]]")
+    assert m.explain_miss(key, [("x", live(m, b"[[]]"))]).nearest == "x"
+    # A recording of a body deeper than orjson writes is matched by its digest.
+    body = b"[" * 300 + b"]" * 300
+    value = json.loads(body)
+    on_file = m.key_for_recorded(recorded(value, bytes=len(body), sha256=hashlib.sha256(body).hexdigest()))
+    assert on_file == live(m, body) and on_file != live(m, b"[" * 299 + b"]" * 299)

@@ -102,6 +102,9 @@ def test_usage_errors_exit_2_with_one_line(tmp_path):
     assert bad_label.returncode == 2 and b"KEY=VALUE" in bad_label.stderr
     bad_jq = run_sseq("proxy", "http://127.0.0.1:9", "--jq-body", ".x =")
     assert bad_jq.returncode == 2 and b"--jq-body" in bad_jq.stderr
+    (tmp_path / "afile").write_text("x")
+    not_a_folder = run_sseq("proxy", "http://127.0.0.1:9", "--record", tmp_path / "afile" / "cas")
+    assert not_a_folder.returncode == 1 and b"afile" in not_a_folder.stderr and b"Traceback" not in not_a_folder.stderr
 
 
 def test_a_port_in_use_is_a_network_error(upstream):

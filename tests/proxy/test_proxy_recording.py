@@ -154,3 +154,21 @@ def test_without_record_nothing_is_written(upstream, tmp_path, monkeypatch):
     with ProxyServer(upstream.url()) as proxy:
         status, _ = request(proxy.url, "POST", "/v1/chat/completions", b'{"n": 3}')
     assert status == 200 and list(tmp_path.iterdir()) == []
+
+
+def test_an_event_over_the_size_limit_is_relayed_whole_and_the_recording_says_it_stopped(tmp_path):
+    big = event(json.dumps({"text": "x" * 5000}))
+    with DripServer() as upstream:
+        @upstream.route("/v1/chat/completions")
+        def chat(x):
+            x.start()
+            x.send(event('{"n": 1}'))
+            x.send(big)
+            x.send(event("[DONE]"))
+
+        with ProxyServer(upstream.url(), record=str(tmp_path), max_event_size=1000) as proxy:
+            status, body = request(proxy.url, "POST", "/v1/chat/completions", b"{}")
+    assert status == 200 and body == event('{"n": 1}') + big + event("[DONE]")
+    (records,) = wait_for_recordings(tmp_path, 1).values()
+    assert [r["event"] for r in records] == ["sseq.open", "message", "sseq.close"]
+    assert "over 1000 bytes" in records[-1]["data"]["error"] and records[-1]["data"]["reason"] == "eof"

@@ -254,7 +254,7 @@ def test_an_upstream_that_goes_away_gives_the_client_a_broken_body_and_the_recor
     assert body.startswith(chat_chunk("Hel"))
     close = only_recording(tmp_path)[-1]["data"]
     assert close["reason"] == "network-error" and close["events"] == 1
-    assert "broke" in close["error"]
+    assert "broke" in close["error"] and close["unfinished_block"] is True
 
 
 def test_an_upstream_that_stalls_past_the_idle_timeout_is_cut_and_the_recording_says_so(upstream, tmp_path):
@@ -396,3 +396,20 @@ def test_an_http_1_0_client_gets_the_body_unchunked_ended_by_the_close(upstream)
             raw = read_to_end(sock)
     head, _, body = raw.partition(b"\r\n\r\n")
     assert b"chunked" not in head and body == chat_chunk("Hel") + event("[DONE]")
+
+
+def test_a_204_answer_has_no_body_and_keeps_its_headers(upstream, tmp_path):
+    @upstream.route("/v1/files/a")
+    def delete(x):
+        x.handler.send_response(204)
+        x.handler.send_header("x-deleted", "yes")
+        x.handler.end_headers()
+        x.started = x.finished = True
+
+    with ProxyServer(upstream.url(), record=str(tmp_path)) as proxy:
+        started = time.monotonic()
+        status, headers, body, complete = post(proxy.url, "/v1/files/a", method="DELETE", body=None)
+        took = time.monotonic() - started
+    assert (status, headers["x-deleted"], body, complete) == (204, "yes", b"", True) and took < 2
+    (records,) = wait_for_recordings(tmp_path, 1).values()
+    assert records[-1]["data"]["reason"] == "eof" and records[0]["data"]["status"] == 204

@@ -372,7 +372,20 @@ def test_library_users_get_the_log_and_the_misses(weather_cassette):
         list(client.chat.completions.create(**ask("What is the weather in Paris?"), user="u1"))
         with pytest.raises(openai.NotFoundError):
             client.chat.completions.create(**ask("What is the weather in Oslo?"))
+        # Known before the 404 was sent: no waiting for the log.
+        assert [(s.method, s.path, s.status) for s in server.misses] == [("POST", "/v1/chat/completions", 404)]
     log = sorted(server.log, key=lambda s: s.started)
     assert [(s.method, s.path, s.status, s.recording and Path(s.recording).name, s.events) for s in log] == [
         ("POST", "/v1/chat/completions", 200, "paris.ndjson", 4), ("POST", "/v1/chat/completions", 404, None, 0)]
     assert len(server.misses) == 1 and "Oslo" in server.misses[0].miss
+
+
+def test_a_folder_without_recordings_is_bad_input(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "README.md").write_text("recordings go here\n")
+    result = run_sseq("serve", tmp_path / "empty", timeout=30)
+    stderr = result.stderr.decode()
+    assert result.returncode == 1
+    assert f"{tmp_path / 'empty' / 'README.md'}: holds no recording" in stderr
+    assert stderr.splitlines()[-1] == f"sseq serve: error: {tmp_path / 'empty'}: no recording to serve"
+    assert "Traceback" not in stderr

@@ -49,3 +49,31 @@ def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
     ledger = invoke("usage", "--ledger", tmp_path / "audit.sqlite", "--format", "json", run)
     assert orjson.loads(ledger.stdout)["totals"]["streams"] == 1
     assert b"1 stream(s) added, 0 improved, 1 already counted" in ledger.stderr
+
+
+def test_fetch_labels_and_host_group_the_report(tmp_path):
+    import socket
+
+    server = subprocess.Popen(SSEQ + ["serve", "--port", "0", str(REAL / "openai-chat-text-usage.sse")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        url = None
+        while url is None:
+            line = server.stderr.readline().decode()
+            assert line, "serve ended before listening"
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+/)", line)
+            url = found.group(1) if found else None
+        for n, team in enumerate(("search", "ads", "search")):
+            fetched = invoke("fetch", url, "--label", f"team={team}", "--label", "job=nightly", "--json",
+                             "-d", '{"model": "gpt-4o-mini"}')
+            assert fetched.returncode == 0, fetched.stderr
+            (tmp_path / f"run-{n}.ndjson").write_bytes(fetched.stdout)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    result = invoke("usage", "--by", "label:team", "--by", "host", "--format", "json", tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = orjson.loads(result.stdout)["rows"]
+    host = socket.gethostname()
+    assert [(r["label:team"], r["host"], r["streams"], r["total_tokens"]) for r in rows] == [
+        ("ads", host, 1, 113), ("search", host, 2, 226)]

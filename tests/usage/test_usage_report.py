@@ -151,15 +151,15 @@ def test_prices_with_an_unpriced_model(tmp_path):
     assert result.returncode == 0, result.stderr
     rows = {r["model"]: r for r in out["rows"]}
     # gpt-5: (100*1.25 + 10*10) + ((300-256)*1.25 + 256*0.125 + 30*10) + (400*1.25 + 40*10) per million
-    assert rows["gpt-5"]["cost"] == round((225 + 387 + 900) / 1e6, 6)
+    assert rows["gpt-5"]["cost"] == (225 + 387 + 900) / 1e6
     # claude-sonnet-4-5-20250929 is priced as claude-sonnet-4-5 (date suffix dropped): 17*3 + 10*15
-    assert rows["claude-sonnet-4-5-20250929"]["cost"] == round(201 / 1e6, 6)
+    assert rows["claude-sonnet-4-5-20250929"]["cost"] == 201 / 1e6
     assert rows["gpt-5-mini"]["cost"] is None
     assert rows["gpt-5-mini"]["unpriced_models"] == ["gpt-5-mini"]
     assert out["unpriced_models"] == ["gpt-5-mini"]
-    assert out["totals"]["cost"] == round((1512 + 201) / 1e6, 6)
+    assert out["totals"]["cost"] == (1512 + 201) / 1e6
     assert out["prices"] == {"file": str(prices), "sha256": hashlib.sha256(prices.read_bytes()).hexdigest(),
-                             "format": "sseq", "models": 2}
+                             "format": "sseq", "currency": "USD", "models": 2}
 
     table = invoke("usage", "--by", "model", "--prices", prices, "--format", "table", folder).stdout.decode()
     mini = next(line for line in table.splitlines() if line.startswith("gpt-5-mini"))
@@ -178,7 +178,7 @@ def test_litellm_price_table(tmp_path):
     result, out = report("--prices", prices, REAL / "openai-chat-text-usage.sse", REAL / "vllm-chat-crusoe.sse")
     assert result.returncode == 0, result.stderr
     rows = {r["model"]: r for r in out["rows"]}
-    assert rows["gpt-4o-mini-2024-07-18"]["cost"] == round((87 * 0.15 + 26 * 0.6) / 1e6, 6)
+    assert rows["gpt-4o-mini-2024-07-18"]["cost"] == (87 * 0.15 + 26 * 0.6) / 1e6
     assert rows["meta-llama/Llama-3.3-70B-Instruct"]["cost"] is None
     assert out["prices"]["format"] == "litellm"
 

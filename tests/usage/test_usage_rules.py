@@ -315,7 +315,7 @@ def test_digest_is_the_same_for_raw_sse_and_its_records(tmp_path):
     (a,) = iter_file_usages(str(raw))
     (b,) = iter_file_usages(str(records))
     assert a.digest == b.digest
-    assert a.key == b.key == "openai-chat:chatcmpl-1"
+    assert a.key == b.key == f"sha256:{a.digest}"  # the ledger's identity is the content
 
 
 def test_chat_cumulative_usage_on_every_chunk_takes_the_last():

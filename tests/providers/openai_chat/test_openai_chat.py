@@ -28,7 +28,8 @@ def test_a_cut_off_finish_reason_is_incomplete_and_strict_counts_it(reason):
     assert (row["verdict"], row["stop_reason"], row["usage_source"]) == ("incomplete", reason, "reported")
     strict = run_sseq("usage", "--strict", "-", input=data)
     assert strict.returncode == 1
-    assert "1 stream(s) missing usage, truncated or incomplete: <stdin> (reported, incomplete)" in strict.stderr.decode()
+    assert strict.stderr.decode() == (
+        "sseq usage: --strict: 1 stream(s) missing usage, truncated or incomplete: <stdin> (reported, incomplete)\n")
 
 
 def test_a_finished_answer_is_complete_with_its_reason():
