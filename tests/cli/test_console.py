@@ -15,7 +15,8 @@ READERS = ["parse", "filter", "text", "replay", "usage"]
 
 @pytest.mark.parametrize("args,message", [
     (["parse", "--no-such-option"], "sseq parse: error: No such option '--no-such-option'; see 'sseq parse --help'"),
-    (["usage", "--by", "colour"], "sseq usage: error: Invalid value for '--by': 'colour' is not one of"),
+    (["usage", "--format", "colour"], "sseq usage: error: Invalid value for '--format': 'colour' is not one of"),
+    (["usage", "--by", "colour"], "sseq usage: error: --by: 'colour' is not one of"),
     (["replay", "--speed", "-1"], "sseq replay: error: Invalid value for '--speed': -1.0 is not in the range x>=0"),
     (["filter", "--head"], "sseq filter: error: Option '--head' requires an argument"),
     (["no-such-command"], "sseq: error: No such command 'no-such-command'"),
