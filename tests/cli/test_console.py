@@ -43,10 +43,11 @@ def test_closed_stdin_is_one_clear_line(command):
     assert result.stderr.decode() == f"sseq {command}: error: <stdin>: standard input is closed\n"
 
 
-def test_fetch_body_from_closed_stdin_is_one_clear_line():
-    result = invoke("fetch", "-d", "@-", "http://127.0.0.1:1/", input=None)
+@pytest.mark.parametrize("args", [["fetch", "-d", "@-", "http://127.0.0.1:1/"], ["serve", "-"]])
+def test_fetch_body_or_served_recording_from_closed_stdin_is_one_clear_line(args):
+    result = invoke(*args, input=None)
     assert result.status == 1
-    assert result.stderr.decode() == "sseq fetch: error: <stdin>: standard input is closed\n"
+    assert result.stderr.decode() == f"sseq {args[0]}: error: <stdin>: standard input is closed\n"
 
 
 @pytest.mark.parametrize("command", READERS)
