@@ -51,6 +51,7 @@ test: $(STAMP) tools node
 
 lint: $(STAMP) tools
 	$(BIN)/ruff check --select E,F,W,B --ignore E501 sseq tests bench
+	$(BIN)/mypy
 	groff -man -ww -z man/*.1
 
 # The benchmark compares with jq (Debian's) and, when node is present, npm's

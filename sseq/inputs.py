@@ -11,7 +11,6 @@ per batch.
 from __future__ import annotations
 
 import os
-import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -58,12 +57,13 @@ class Source:
     name: str
     stream: BinaryIO
     gzip: bool = False
+    owned: bool = True  # close() closes the stream (never standard input)
     content: bool = False
     eventful: bool = False
     unfinished_block: bool = False
 
     def close(self) -> None:
-        if self.stream is not sys.stdin.buffer:
+        if self.owned:
             self.stream.close()
 
     @property
@@ -82,11 +82,14 @@ class Source:
         return out
 
 
-def open_source(path: str) -> Source:
-    """Open one input for reading; ``-`` is standard input.  Raises BadInput
-    with a one-line reason."""
+def open_source(path: str, stdin: BinaryIO | None = None) -> Source:
+    """Open one input for reading; ``-`` is ``stdin`` (the caller's standard
+    input; without one, ``-`` is an error).  Raises BadInput with a one-line
+    reason."""
     if path == "-":
-        return Source("<stdin>", sys.stdin.buffer)
+        if stdin is None:
+            raise BadInput("<stdin>", None, "no standard input to read")
+        return Source("<stdin>", stdin, owned=False)
     if os.path.isdir(path):
         raise BadInput(path, None, "is a directory (give the files in it)")
     try:
@@ -99,10 +102,10 @@ def open_source(path: str) -> Source:
         raise BadInput(path, None, exc.strerror or str(exc)) from None
 
 
-def iter_sources(paths: Iterable[str]) -> Iterator[Source]:
-    """Open each path in turn (standard input when there are none)."""
+def iter_sources(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[Source]:
+    """Open each path in turn (``stdin`` when there are none)."""
     for path in list(paths) or ["-"]:
-        source = open_source(path)
+        source = open_source(path, stdin)
         try:
             yield source
         finally:
@@ -352,14 +355,15 @@ def _preview(line: bytes, limit: int = 60) -> str:
 def iter_batches(
     paths: Iterable[str],
     skip_bad: BadLines | None = None,
+    stdin: BinaryIO | None = None,
     *,
     warn: Callable[[str], None] | None = None,
     **options,
 ) -> Iterator[tuple[Source, list[Record]]]:
-    """(source, batch) for every input in turn: what a reading command loops
-    over.  After each input, what it must not pass over in silence (see
-    :meth:`Source.warnings`) goes to ``warn``."""
-    for source in iter_sources(paths):
+    """(source, batch) for every input in turn (``-`` is ``stdin``): what a
+    reading command loops over.  After each input, what it must not pass
+    over in silence (see :meth:`Source.warnings`) goes to ``warn``."""
+    for source in iter_sources(paths, stdin):
         for batch in iter_record_batches(source, skip_bad, **options):
             yield source, batch
         if warn is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from .errors import UsageProblem
-from .records import Record
+import json
 
 import orjson
+
+from .errors import UsageProblem
+from .records import Record
 
 
 class JqProgram:
@@ -23,7 +25,12 @@ class JqProgram:
         """Every value the expression yields for this record.  Raises
         ValueError with jq's message when jq fails on it."""
         text = record.line.decode("utf-8", "replace") if record.line is not None else orjson.dumps(record.to_dict()).decode()
-        return self._program.input_text(text).all()
+        try:
+            return self._program.input_text(text).all()
+        except TypeError:
+            # An integer the bindings cannot convert (beyond 64 bits): read
+            # jq's own JSON text of the outputs instead.
+            return [json.loads(line) for line in self._program.input_text(text).text().splitlines()]
 
     def is_true(self, record: Record) -> bool:
         """jq truthiness: anything but false and null, for any output."""

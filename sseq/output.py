@@ -1,10 +1,9 @@
-"""Writing to standard output (or an -o FILE): bytes, flushed once per
-batch so that a record leaves as soon as the read that completed it has
-been processed."""
+"""Writing to standard output (the console's) or an -o FILE: bytes,
+flushed once per batch so that a record leaves as soon as the read that
+completed it has been processed."""
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 from typing import BinaryIO
 
@@ -18,8 +17,8 @@ class Output:
     :meth:`close` closes the stream (never standard output).
     """
 
-    def __init__(self, stream: BinaryIO | None = None, name: str | None = None, owned: bool = False):
-        self.stream = stream if stream is not None else sys.stdout.buffer
+    def __init__(self, stream: BinaryIO, name: str | None = None, owned: bool = False):
+        self.stream = stream
         self.name = name
         self.owned = owned
 
@@ -67,10 +66,10 @@ class Output:
         return SseqError(f"cannot write {where}: {exc.strerror or exc}")
 
 
-def open_output(path: str | None) -> Output:
-    """-o FILE; None or "-" is standard output."""
+def open_output(path: str | None, stdout: BinaryIO) -> Output:
+    """-o FILE; None or "-" is ``stdout`` (the console's)."""
     if path is None or path == "-":
-        return Output(name="standard output")
+        return Output(stdout, name="standard output")
     return open_file_output(path)
 
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 __all__ = [
     "Comment",
@@ -165,12 +166,11 @@ class EventStreamParser:
         self._last_id = last_event_id
         self._retry: int | None = None
         self._ended = False
+        self._scan: Callable[[Any, bytes, int, int, bool, list[Any]], None] | None = None
         if fast:
             from .blockscan import scan_blocks
 
             self._scan = scan_blocks
-        else:
-            self._scan = None
 
     # -- public -----------------------------------------------------------
 
@@ -199,9 +199,10 @@ class EventStreamParser:
         if self._ended:
             raise RuntimeError("feed() after end()")
         if not self._started:
-            chunk = self._strip_bom(chunk)
-            if chunk is None:
+            rest = self._strip_bom(chunk)
+            if rest is None:
                 return []
+            chunk = rest
         if self._skip_lf and chunk:  # (an empty read says nothing about the LF)
             self._skip_lf = False
             if chunk[:1] == b"\n":
@@ -363,4 +364,4 @@ class EventStreamParser:
                 out.append(RetryOnly(retry, self._last_id, self.line))
             return
         name = _decode(kind) if kind else "message"
-        out.append(Event(name, bytes(data) if type(data) is bytearray else data, self._last_id, retry, self.line))
+        out.append(Event(name, bytes(data) if isinstance(data, bytearray) else data, self._last_id, retry, self.line))

@@ -1,6 +1,6 @@
-"""Progress on standard error: one line redrawn in place, at most ten times
-a second, wiped when the run ends, so that it never mixes with stdout's
-data or stays behind in a terminal's scrollback.
+"""Progress on standard error (through the console): one line redrawn in
+place, at most ten times a second, wiped when the run ends, so that it
+never mixes with stdout's data or stays behind in a terminal's scrollback.
 
 :class:`StatusLine` does the drawing; :class:`FileProgress` (``sseq
 usage`` over many files) and :class:`FetchProgress` (``sseq fetch``) say
@@ -9,27 +9,39 @@ what is drawn.
 
 from __future__ import annotations
 
-import sys
 import time
-from typing import TextIO
+from collections.abc import Callable
+from typing import Protocol
 
 __all__ = ["StatusLine", "FileProgress", "FetchProgress", "format_size"]
+
+
+class RunFigures(Protocol):
+    """What :class:`FetchProgress` shows of a fetch run."""
+
+    events: int
+    bytes: int
+    first_event_t: float | None
+
+    def elapsed(self) -> float: ...
+
 
 BAR_WIDTH = 30
 _ERASE = "\x1b[K"  # clear to the end of the line
 
 
 class StatusLine:
-    """One self-rewriting line on ``stream`` (standard error by default).
+    """One self-rewriting line, drawn through ``write`` (the console's
+    :meth:`~sseq.console.Console.write_message`: standard error).
 
     ``enabled``: draw at all (callers pass False off a terminal or under
     --quiet); messages from :meth:`say` are written either way.  ``erase``:
     clear what the last drawing left, for a line that may get shorter.
     """
 
-    def __init__(self, prefix: str, stream: TextIO | None = None, enabled: bool = True, erase: bool = True):
+    def __init__(self, prefix: str, write: Callable[[str], None], enabled: bool = True, erase: bool = True):
         self.prefix = prefix
-        self.stream = stream if stream is not None else sys.stderr
+        self.write = write
         self.enabled = enabled
         self.erase = erase
         self.drawn = False
@@ -41,30 +53,28 @@ class StatusLine:
 
     def draw(self, text: str) -> None:
         self.last_draw = time.monotonic()
-        self.stream.write("\r" + (_ERASE if self.erase else "") + f"{self.prefix}: {text}")
-        self.stream.flush()
+        self.write("\r" + (_ERASE if self.erase else "") + f"{self.prefix}: {text}")
         self.drawn = True
 
     def say(self, message: str) -> None:
         """A message on a line of its own, the status line wiped first."""
         self.clear()
-        print(f"{self.prefix}: {message}", file=self.stream, flush=True)
+        self.write(f"{self.prefix}: {message}\n")
 
     def clear(self) -> None:
         if self.drawn:
-            self.stream.write("\r" + _ERASE)
-            self.stream.flush()
+            self.write("\r" + _ERASE)
             self.drawn = False
 
 
 class FileProgress:
     """``sseq usage: [#####.....] 12/30 files``."""
 
-    def __init__(self, total: int, stream: TextIO | None = None, prefix: str = "sseq usage"):
+    def __init__(self, total: int, write: Callable[[str], None], prefix: str = "sseq usage"):
         self.total = total
         self.done = 0
         # The bar keeps its width, so there is nothing to erase.
-        self.line = StatusLine(prefix, stream, erase=False)
+        self.line = StatusLine(prefix, write, erase=False)
 
     def step(self, _path: str | None = None) -> None:
         self.done += 1
@@ -81,10 +91,10 @@ class FetchProgress:
     """``sseq fetch: 42 events, 12.3 KiB, 3.1 s, first event after 0.84 s``
     (a terminal only), and the run's messages for people."""
 
-    def __init__(self, enabled: bool, stream: TextIO | None = None):
-        self.line = StatusLine("sseq fetch", stream, enabled=enabled)
+    def __init__(self, enabled: bool, write: Callable[[str], None], prefix: str = "sseq fetch"):
+        self.line = StatusLine(prefix, write, enabled=enabled)
 
-    def update(self, run) -> None:
+    def update(self, run: RunFigures) -> None:
         """Show ``run``'s ``events``, ``bytes``, ``elapsed()`` and ``first_event_t``."""
         if not self.line.due():
             return

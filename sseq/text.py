@@ -23,7 +23,7 @@ class TextAssembler:
     def __init__(self, reasoning: bool = False):
         self.reasoning = reasoning
         self.last_kind: str | None = None
-        self.last_block = None
+        self.last_block: object = None
         self.ends_with_newline = True
         self._stream = StreamReader(usage=False)
 

@@ -36,6 +36,7 @@ class WireEncoder:
             out += b"retry: %d\n" % record.retry
         if event == RETRY:
             return out + b"\n" if out else b""
+        assert wire_type is not None  # (None is only ever a retry's, above)
         if wire_type != "message":
             out += b"event: " + _one_line(wire_type) + b"\n"
         return out + _data_lines(record) + b"\n"

@@ -20,7 +20,7 @@ from ..redact import redact_headers, redact_url
 __all__ = ["close_record", "open_record", "parse_labels", "recording_host", "started_now"]
 
 
-def open_record(*, url: str, method: str, status: int, http_version: str,
+def open_record(*, url: str, method: str, status: int | None, http_version: str,
                 headers: Mapping[str, str] | Iterable[tuple[str, str]], request: dict | None, started: str,
                 t: float, labels: Mapping[str, str] | None = None, host: str | None = None,
                 scrub: Callable[[str], str] = str, final_url: str | None = None, resume: bool = False,

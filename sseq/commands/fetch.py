@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from .. import console
 from ..errors import ExitStatus, Interrupted, SseqError, UsageProblem
-from ..options import max_event_size, quiet
+from ..options import FiniteFloat, max_event_size, quiet
 
-_SECONDS = click.FloatRange(min=0, min_open=True)
+_SECONDS = FiniteFloat(min=0, min_open=True)
 
 
 @click.command("fetch")
@@ -62,12 +61,13 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
     from ..fetch.request import check_url, edit_body, read_body, read_headers
     from ..fetch.transport import FetchRequest, FetchRun
 
+    streams = console.current()
     try:
         check_url(url)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
     label_map = parse_labels(labels)
-    body = read_body(data, sys.stdin.buffer) if data is not None else None
+    body = read_body(data, streams.stdin) if data is not None else None
     if jq_body is not None:
         body = edit_body(body, jq_body)
     request = FetchRequest(
@@ -87,8 +87,8 @@ def command(url, method, headers, data, json_body, jq_body, connect_timeout, idl
         max_event_size=max_event_size,
         labels=tuple(label_map.items()),
     )
-    progress = FetchProgress(enabled=not quiet and sys.stderr.isatty())
-    out = open_output(output_path)
+    progress = FetchProgress(not quiet and streams.stderr_isatty, streams.write_message, streams.command)
+    out = open_output(output_path, streams.stdout)
     raw = open_file_output(raw_path) if raw_path else None
     pending: list[bytes] = []  # the records of the read in progress
 

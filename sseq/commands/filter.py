@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from itertools import compress
+from typing import BinaryIO
 
 import click
 import orjson
 
+from .. import console
 from ..errors import SseqError, UsageProblem
 from ..inputs import BadLines, iter_batches, iter_sources, iter_type_batches
-from ..options import input_files, max_event_size, report_skipped, skip_bad, warner
+from ..options import input_files, max_event_size, report_skipped, skip_bad
 from ..providers import is_terminal
 from ..output import Output
 from ..records import Record, format_record
@@ -49,18 +52,19 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
     condition = JqProgram(where, "--where") if where else None
     program = JqProgram(transform, "--jq") if transform else None
     bad = BadLines() if skip_bad else None
-    out = Output()
-    warn = warner("filter")
+    streams = console.current()
+    out = Output(streams.stdout)
+    warn = streams.warn
     written = 0
     jq_errors = JqErrors()
     done_source = None
     if head == 0:
         return
     if condition is None and program is None and not until_done:
-        _filter_by_type(files, keep, drop, head, bad, max_event_size, out, warn)
-        report_skipped("filter", bad)
+        _filter_by_type(files, keep, drop, head, bad, max_event_size, out, warn, streams.stdin)
+        report_skipped(bad)
         return
-    for source, batch in iter_batches(files, bad, warn=warn, max_event_size=max_event_size):
+    for source, batch in iter_batches(files, bad, streams.stdin, warn=warn, max_event_size=max_event_size):
         if source is done_source:
             continue
         lines = []
@@ -89,19 +93,19 @@ def command(files, types, excludes, where, transform, raw_output, until_done, he
         out.write_lines(lines)
         if full:
             break
-    report_skipped("filter", bad)
+    report_skipped(bad)
     jq_errors.report(warn)
     if jq_errors.count:
         raise SseqError(f"jq failed on {jq_errors.count} record(s)")
 
 
-def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output, warn) -> None:
+def _filter_by_type(files, keep, drop, head, bad, max_event_size, out: Output, warn, stdin: BinaryIO) -> None:
     """The -t/-x (and --head) case, the common one: records pass through as
     their lines, checked but never built, and are picked in C-level loops
     from a table of decisions per (event, type)."""
     decided = _Decisions(keep, drop)
     written = 0
-    for source in iter_sources(files):
+    for source in iter_sources(files, stdin):
         for events, kinds, lines in iter_type_batches(source, bad, max_event_size):
             kept = list(compress(lines, map(decided.__getitem__, zip(events, kinds, strict=True))))
             if head is not None and written + len(kept) >= head:
@@ -151,4 +155,7 @@ def _selected_types(event: str, kind: str, keep, drop) -> bool:
 def _format_value(value, raw_output: bool) -> bytes:
     if raw_output and type(value) is str:
         return value.encode("utf-8", "replace") + b"\n"
-    return orjson.dumps(value) + b"\n"
+    try:
+        return orjson.dumps(value) + b"\n"
+    except TypeError:  # an integer beyond 64 bits: the standard library writes any
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace") + b"\n"

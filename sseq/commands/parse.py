@@ -7,8 +7,9 @@ import time
 
 import click
 
+from .. import console
 from ..inputs import iter_item_batches, iter_sources
-from ..options import input_files, max_event_size, warner
+from ..options import input_files, max_event_size
 from ..output import Output
 from ..records import encode_items
 
@@ -45,10 +46,11 @@ def command(files, raw_data, include_all, timestamps, dispatch_at_eof, max_event
 
 
 def _parse(files, raw_data, include_all, timestamps, dispatch_at_eof, max_event_size) -> None:
-    out = Output()
-    warn = warner("parse")
+    streams = console.current()
+    out = Output(streams.stdout)
+    warn = streams.warn
     start = time.monotonic()
-    for source in iter_sources(files):
+    for source in iter_sources(files, streams.stdin):
         for items in iter_item_batches(source, max_event_size, include_all, dispatch_at_eof, compact=True):
             t = round(time.monotonic() - start, 3) if timestamps else None
             out.write_lines(encode_items(items, t, raw_data, include_all))

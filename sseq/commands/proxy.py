@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-
 import click
 
+from .. import console
 from ..errors import BadInput, ExitStatus, SseqError, UsageProblem
-from ..options import max_event_size, quiet
+from ..options import FiniteFloat, max_event_size, quiet
 
-_SECONDS = click.FloatRange(min=0, min_open=True)
+_SECONDS = FiniteFloat(min=0, min_open=True)
 
 
 @click.command("proxy")
@@ -65,15 +63,9 @@ def command(url, record, mode, ignore, labels, host, port, jq_body, include_usag
 
     if mode != "all" and record is None:
         raise UsageProblem(f"--mode {mode} replays from a cassette: give it with --record DIR")
-    lock = threading.Lock()
-
-    def say(text: str) -> None:
-        # A reader of stderr that went away must not stop the proxy.
-        with lock:
-            try:
-                print(f"sseq proxy: {text}", file=sys.stderr, flush=True)
-            except (OSError, ValueError):
-                pass
+    # From connection threads too; a reader of stderr that went away does
+    # not stop the proxy.
+    say = console.current().warn
 
     options = ProxyOptions(
         record=record, mode=mode, labels=parse_labels(labels), jq_body=jq_body, include_usage=include_usage,

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import math
+import threading
 import time
 
 import click
 
+from .. import console
 from ..errors import BadInput
 from ..inputs import BadLines, iter_batches
-from ..options import input_files, report_skipped, skip_bad, warner
+from ..options import FiniteFloat, input_files, report_skipped, skip_bad
 from ..output import Output
 from ..records import OPEN
 from ..wire import WireEncoder
 
 
-_LONGEST_WAIT = 366 * 86400.0  # (past a year, a t is a mistake, and sleep() overflows)
-
-
-def _speed(ctx, param, value: float) -> float:
-    if math.isnan(value):
-        raise click.BadParameter("must be a number (0 = as fast as possible)")
-    return value
-
-
 @click.command("replay")
 @input_files
-@click.option("--speed", type=click.FloatRange(min=0), default=0.0, show_default=True, callback=_speed,
+@click.option("--speed", type=FiniteFloat(min=0), default=0.0, show_default=True,
               help="Follow the recorded t at this speed (1 = real time, 2 = twice as fast); 0 = as fast as possible. "
                    "Each stream (each file, each sseq.open) starts its own clock.")
 @skip_bad
@@ -37,11 +29,12 @@ def command(files, speed, skip_bad):
     the exact bytes that were recorded.
     """
     bad = BadLines() if skip_bad else None
-    out = Output()
+    streams = console.current()
+    out = Output(streams.stdout)
     encoder = WireEncoder()
     clock = _StreamClock(speed)
     current = None
-    for source, batch in iter_batches(files, bad, warn=warner("replay")):
+    for source, batch in iter_batches(files, bad, streams.stdin, warn=streams.warn):
         if not speed:
             out.write(b"".join(encoder.encode(r) for r in batch))
             continue
@@ -52,12 +45,9 @@ def command(files, speed, skip_bad):
             if record.event == OPEN:
                 clock.new_stream()
             if record.t is not None:
-                try:
-                    clock.wait_for(record.t)
-                except ValueError as exc:
-                    raise BadInput(source.name, record.line_no, str(exc)) from None
+                clock.wait_for(record.t, source.name)
             out.write(encoder.encode(record))
-    report_skipped("replay", bad)
+    report_skipped(bad)
 
 
 class _StreamClock:
@@ -74,12 +64,13 @@ class _StreamClock:
         self.origin = time.monotonic()
         self.last_t = 0.0
 
-    def wait_for(self, t: float) -> None:
+    def wait_for(self, t: float, name: str) -> None:
         if t < self.last_t:
             self.new_stream()
         self.last_t = t
         delay = self.origin + t / self.speed - time.monotonic()
-        if not delay < _LONGEST_WAIT:
-            raise ValueError(f"t = {t:g} s at --speed {self.speed:g} would wait {delay:.3g} s")
+        if not delay < threading.TIMEOUT_MAX:  # inf too: no clock waits that long
+            raise BadInput(name, None, f"t {t:g} at --speed {self.speed:g} is a wait of {delay:.3g} s, "
+                                       "longer than this machine can wait")
         if delay > 0:
             time.sleep(delay)

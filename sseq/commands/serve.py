@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
-import threading
 
 import click
 
+from .. import console
 from ..cassette.matching import MATCH_MODES, Matcher
 from ..errors import ExitStatus, SseqError, UsageProblem
-from ..options import max_event_size, quiet
-from ..serve.cassette import load_cassette
-from ..serve.routes import build_routes, parse_route
+from ..options import FiniteFloat, max_event_size, quiet
+from ..serve.cassette import Cassette, load_cassette
+from ..serve.routes import Routes, build_routes, parse_route
 from ..serve.server import ReplayOptions, ReplayServer, is_loopback
 
 
@@ -30,14 +29,14 @@ from ..serve.server import ReplayOptions, ReplayServer, is_loopback
               help="Match a cassette's recordings by the whole request, or by path only (the old behaviour).")
 @click.option("--allow-playback-repeats", is_flag=True,
               help="When every recording of a request was played, start again from the first (else: a miss).")
-@click.option("--speed", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--speed", type=FiniteFloat(min=0), default=0.0, show_default=True,
               help="Follow the recorded t at this speed (1 = real time); 0 = as fast as possible.")
 @click.option("--ids", is_flag=True,
               help="Number the events 1, 2, ... when the recording has no ids, so clients can resume "
                    "(changes the bytes).")
 @click.option("--no-ids", is_flag=True,
               help="Accepted for old scripts and ignored: events go out with their own ids or none by default.")
-@click.option("--keepalive", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+@click.option("--keepalive", type=FiniteFloat(min=0, min_open=True), metavar="SECONDS",
               help="Send a ': keep-alive' comment in recorded pauses longer than SECONDS (changes the bytes).")
 @click.option("--rechunk", type=click.Choice(["1", "random"]),
               help="Send the bytes one at a time (1), or each event split at random places (random).")
@@ -68,25 +67,19 @@ def command(files, routes, host, port, ignores, match, allow_playback_repeats, s
     SIGTERM, exit status 130.
     """
     del no_ids  # the default now; kept so that old command lines still run
-    lock = threading.Lock()
-
-    def say(text: str) -> None:
-        # A reader of stderr that went away (`2>&1 | grep -m1 listening`)
-        # must not stop the server.
-        with lock:
-            try:
-                print(f"sseq serve: {text}", file=sys.stderr, flush=True)
-            except (OSError, ValueError):
-                pass
+    streams = console.current()
+    # From connection threads too; a reader of stderr that went away
+    # (`2>&1 | grep -m1 listening`) does not stop the server.
+    say = streams.warn
 
     matcher = Matcher(ignores, match)
     if any(os.path.isdir(f) for f in files):
         if routes:
             raise UsageProblem("--route serves single files; with a cassette folder, its recordings answer by request")
-        table = load_cassette(list(files), ids=ids, matcher=matcher, repeats=allow_playback_repeats,
+        table: Cassette | Routes = load_cassette(list(files), ids=ids, matcher=matcher, repeats=allow_playback_repeats,
                               max_event_size=max_event_size, warn=say)
     else:
-        table = build_routes(list(files), [parse_route(r) for r in routes], ids, max_event_size)
+        table = build_routes(list(files), [parse_route(r) for r in routes], ids, max_event_size, streams.stdin)
     options = ReplayOptions(
         speed=speed, keepalive=keepalive, ids=ids, rechunk=rechunk, seed=seed, drop_after=drop_after,
         error_after=error_after, cors_origins=tuple(cors_origins) or ("*",),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from .. import console
 from ..inputs import BadLines, iter_batches
-from ..options import input_files, max_event_size, report_skipped, skip_bad, warner
+from ..options import input_files, max_event_size, report_skipped, skip_bad
 from ..output import Output
 from ..text import TextAssembler
 
@@ -20,11 +21,12 @@ def command(files, reasoning, skip_bad, max_event_size):
     streams: OpenAI Chat Completions and Responses, Anthropic, Gemini and
     the OpenAI-compatible relays."""
     bad = BadLines() if skip_bad else None
-    out = Output()
+    streams = console.current()
+    out = Output(streams.stdout)
     assembler = TextAssembler(reasoning)
     try:
         source = None
-        for this, batch in iter_batches(files, bad, warn=warner("text"), max_event_size=max_event_size):
+        for this, batch in iter_batches(files, bad, streams.stdin, warn=streams.warn, max_event_size=max_event_size):
             if this is not source:
                 if source is not None:
                     assembler.new_input()
@@ -32,4 +34,4 @@ def command(files, reasoning, skip_bad, max_event_size):
             out.write("".join(assembler.feed(r) for r in batch).encode("utf-8", "replace"))
     finally:
         out.write(assembler.finish().encode())
-    report_skipped("text", bad)
+    report_skipped(bad)

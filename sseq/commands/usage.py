@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from .. import console
 from ..errors import ExitStatus
 from ..inputs import BadLines
 from ..options import max_event_size, quiet, report_skipped, skip_bad
@@ -47,24 +46,25 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
     Each stream's usage is read by its provider's rules; streams without
     usage are listed as missing, never counted as zero."""
     clock = Clock(tz)
-    window = Window(clock.bound(since, "--since", False) if since else None,
-                    clock.bound(until, "--until", True) if until else None)
+    window = Window(clock.bound(since, "--since", False) if since is not None else None,
+                    clock.bound(until, "--until", True) if until is not None else None)
     table = None
     if prices:
         from ..usage.prices import PriceTable
 
         table = PriceTable.load(prices)
+    streams = console.current()
     problems = []
 
     def on_problem(error):
         problems.append(error)
-        print(f"sseq usage: error: {error}", file=sys.stderr)
+        streams.error(str(error))
 
     empty = []
 
     def on_source(source):
         for message in source.warnings():
-            print(f"sseq usage: {message}", file=sys.stderr)
+            streams.warn(message)
         if source.yielded_nothing:
             empty.append(source.name)
 
@@ -76,26 +76,26 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
     else:
         paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
     progress = None
-    if len(paths) > 1 and not quiet and sys.stderr.isatty():
+    if len(paths) > 1 and not quiet and streams.stderr_isatty:
         from ..progress import FileProgress
 
-        progress = FileProgress(len(paths))
+        progress = FileProgress(len(paths), streams.write_message, streams.command)
     bad = BadLines() if skip_bad else None
-    offenders = []
+    offenders: list[str] = []
     book = None
     try:
         from ..usage.parallel import iter_usages_parallel
 
         usages = iter_usages_parallel(paths, jobs, on_problem, estimate, bad, max_event_size,
-                                      on_file=progress.step if progress else None, on_source=on_source)
+                                      on_file=progress.step if progress else None, on_source=on_source,
+                                      stdin=streams.stdin)
         if ledger:
             from ..usage.ledger import open_ledger
 
             book = open_ledger(ledger)
             added, improved, known = book.add(usages)
             if paths and not quiet:
-                print(f"sseq usage: ledger {book.target}: {added} stream(s) added, {improved} improved, "
-                      f"{known} already counted", file=sys.stderr)
+                streams.warn(f"ledger {book.target}: {added} stream(s) added, {improved} improved, {known} already counted")
             usages = book.iter_usages()
         report = build_report(_watch(usages, window, offenders), by, clock, None, table)
     finally:
@@ -103,16 +103,15 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
             progress.close()
         if book is not None:
             book.close()
-    Output().write(write_report(report, fmt or ("table" if sys.stdout.isatty() else "json")))
-    report_skipped("usage", bad)
+    Output(streams.stdout).write(write_report(report, fmt or ("table" if streams.stdout_isatty else "json")))
+    report_skipped(bad)
     status = ExitStatus.OK
     if strict and offenders:
         shown = ", ".join(offenders[:5]) + (f" and {len(offenders) - 5} more" if len(offenders) > 5 else "")
-        print(f"sseq usage: --strict: {len(offenders)} stream(s) missing usage, truncated or incomplete: {shown}",
-              file=sys.stderr)
+        streams.warn(f"--strict: {len(offenders)} stream(s) missing usage, truncated or incomplete: {shown}")
         status = ExitStatus.BAD_INPUT
     if strict and empty:
-        print(f"sseq usage: --strict: {len(empty)} input(s) held no events or records", file=sys.stderr)
+        streams.warn(f"--strict: {len(empty)} input(s) held no events or records")
         status = ExitStatus.BAD_INPUT
     if problems:
         status = ExitStatus.BAD_INPUT

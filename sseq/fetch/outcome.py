@@ -52,8 +52,10 @@ class Failure(Exception):
         self.status = status
 
 
-def max_time_reached(max_time: float, what: str = "") -> str:
-    return f"--max-time {max_time:g} s reached{what}"
+def max_time_reached(max_time: float | None, what: str = "") -> str:
+    # (only a run with a --max-time reaches it; None is said plainly)
+    limit = f" {max_time:g} s" if max_time is not None else ""
+    return f"--max-time{limit} reached{what}"
 
 
 def maybe_send_failure(exc: Exception, url: str, connect: float, read: float, read_is_max_time: bool,
@@ -157,7 +159,7 @@ def innermost_reason(exc: BaseException) -> str:
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     seen = set()
-    stack = [exc]
+    stack: list[object] = [exc]
     while stack:
         current = stack.pop()
         if not isinstance(current, BaseException) or id(current) in seen:

@@ -148,7 +148,10 @@ def _parse_header(line: str, where: str | None, number: int) -> tuple[str, str |
 def read_body(data: str, stdin: BinaryIO) -> bytes:
     """-d: the text itself, @FILE's bytes, or all of ``stdin`` for @-."""
     if data == "@-":
-        return stdin.read()
+        try:
+            return stdin.read()
+        except OSError as exc:
+            raise BadInput("<stdin>", None, exc.strerror or str(exc)) from None
     if data.startswith("@"):
         return _read_file(data[1:])
     return data.encode("utf-8")

@@ -10,19 +10,19 @@ have been read, and one ``sseq.close`` saying why it ended::
         print(record.event, record.data)
 
 What it takes care of: connect, idle and whole-run time limits; retrying
-(:mod:`sseq.retrying`); reconnecting after a dropped stream with
+(:mod:`sseq.fetch.retrying`); reconnecting after a dropped stream with
 ``Last-Event-ID`` without repeating or losing a record
-(:mod:`sseq.resume`); stopping at the terminal marker; secrets kept out of
+(:mod:`sseq.fetch.resume`); stopping at the terminal marker; secrets kept out of
 the records and out of redirects to other hosts.  What is sent is
-:mod:`sseq.request`'s, how an ending is worded :mod:`sseq.outcome`'s.
+:mod:`sseq.fetch.request`'s, how an ending is worded :mod:`sseq.fetch.outcome`'s.
 ``requests`` is imported only when a run starts.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ExitStatus
 from ..providers import is_terminal, maybe_error
@@ -52,6 +52,18 @@ from ..redact import Scrubber, new_secret_keeping_session, secret_values
 from .request import FetchRequest, check_url, headers_to_send
 from .resume import ResumePoint
 from .retrying import RetryBudget, is_retry_status
+
+if TYPE_CHECKING:  # requests is imported only when a run starts
+    import requests
+
+
+class RawSink(Protocol):
+    """Where ``--raw`` bytes go: a binary file, or an :class:`sseq.output.Output`."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+    def flush(self) -> None: ...
+
 
 __all__ = ["FetchRequest", "FetchRun", "Outcome", "check_url", "fetch", "iter_fetch", "BODY_LIMIT"]
 
@@ -90,7 +102,7 @@ class FetchRun:
     def __init__(
         self,
         request: FetchRequest,
-        raw: BinaryIO | None = None,
+        raw: RawSink | None = None,
         notify: Callable[[str], None] | None = None,
         progress: Callable[[FetchRun], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -111,8 +123,8 @@ class FetchRun:
         self._status: int | None = None
         self._resume = ResumePoint(request.last_event_id or "")
         self._server_retry: int | None = None  # ms, from the stream's retry: field
-        self._session = None
-        self._response = None
+        self._session: requests.Session | None = None
+        self._response: requests.Response | None = None
         self._started = self._resumed_started = ""
         self._error_body: str | None = None
         self._inband_error: str | None = None
@@ -128,7 +140,7 @@ class FetchRun:
     def deliver(self, write: Callable[[Record], None]) -> Outcome:
         """Hand each record to ``write``; the Outcome.  On Ctrl-C the
         ``sseq.close`` is still written, then KeyboardInterrupt propagates."""
-        records = iter(self)
+        records = self._run()
         try:
             for record in records:
                 write(record)
@@ -156,7 +168,7 @@ class FetchRun:
 
     # -- the run ----------------------------------------------------------------
 
-    def _run(self) -> Iterator[Record]:
+    def _run(self) -> Generator[Record, None, None]:
         import requests  # noqa: F401  (before the clock starts: --max-time is the network's time)
 
         request = self.request

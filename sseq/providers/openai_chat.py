@@ -100,7 +100,7 @@ class ChatObserver(UsageObserver):
                     continue
                 where = (choice.get("index", 0), call.get("index", call.get("id")))
                 if where not in self._tools or type(call.get("type")) is str:
-                    kind = call.get("type") if type(call.get("type")) is str else "function"
+                    kind = call["type"] if type(call.get("type")) is str else "function"
                     self._tools[where] = kind
 
     def tokens(self) -> Tokens | None:

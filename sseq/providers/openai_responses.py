@@ -111,10 +111,10 @@ class ResponsesTextReader(TextReader):
             fragment_kind, key = _DONE_TEXT[kind]
             yield from self._fallback(_part_of(kind, data), fragment_kind, data.get(key))
         elif kind == "response.content_part.done" or kind == "response.reasoning_summary_part.done":
-            part = data.get("part")
-            if type(part) is dict and part.get("type") in _PART_TEXT:
-                fragment_kind, key = _PART_TEXT[part["type"]]
-                yield from self._fallback(_part_of(kind, data), fragment_kind, part.get(key))
+            done = data.get("part")
+            if type(done) is dict and done.get("type") in _PART_TEXT:
+                fragment_kind, key = _PART_TEXT[done["type"]]
+                yield from self._fallback(_part_of(kind, data), fragment_kind, done.get(key))
         elif kind == "response.output_item.done":
             item = data.get("item")
             if type(item) is dict:

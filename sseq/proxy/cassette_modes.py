@@ -106,13 +106,15 @@ class CassetteModes:
 
     def start(self, timeouts: Timeouts) -> None:
         if self.cassette is not None and self.player is None:
-            self.player = _Player(self.cassette).start()
-            self.player_upstream = Upstream(self.player.url, timeouts)
+            player = self.player = _Player(self.cassette)
+            player.start()
+            self.player_upstream = Upstream(player.url, timeouts)
 
     def stop(self) -> None:
         if self.player is not None:
             self.player.stop()
-            self.player_upstream.close()
+            if self.player_upstream is not None:
+                self.player_upstream.close()
             self.player = None
 
     def find(self, method: str, target: str, body: bytes | None) -> tuple[str | None, Miss | None]:

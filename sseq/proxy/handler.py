@@ -30,7 +30,7 @@ from .accounting import Proxied, UsageTap
 from .gateway import UsageChunkFilter
 from .recording import ExchangeRecording
 from .relay import ClientStream, relay
-from .upstream import UpstreamFailure, forwarded_request_headers, forwarded_response_headers, iter_body
+from .upstream import Upstream, UpstreamFailure, forwarded_request_headers, forwarded_response_headers, iter_body
 
 if TYPE_CHECKING:
     from .server import ProxyServer
@@ -102,12 +102,20 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def log_message(self, format, *args) -> None:
         pass
 
+    @property
+    def entry(self) -> Proxied:
+        """The log entry of the exchange in progress (made as soon as the
+        request is read, before anything here looks at it)."""
+        assert self._entry is not None
+        return self._entry
+
     def send_error(self, code, message=None, explain=None) -> None:
-        if getattr(self, "_entry", None) is None:
-            self._entry = Proxied(client=self._client(), method=getattr(self, "command", "") or "",
-                                  path=getattr(self, "path", "") or "")
-        self._entry.status = int(code)
-        self._entry.message = explain
+        entry = getattr(self, "_entry", None)
+        if entry is None:
+            entry = self._entry = Proxied(client=self._client(), method=getattr(self, "command", "") or "",
+                                          path=getattr(self, "path", "") or "")
+        entry.status = int(code)
+        entry.message = explain
         super().send_error(code, message, explain)
 
     def handle_expect_100(self) -> bool:
@@ -123,9 +131,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def _proxy(self) -> None:
         proxy = self.server.proxy
         options = proxy.options
-        entry = self._entry
+        entry = self.entry
         try:
-            body = read_body(self.rfile, self.headers, options.max_body_bytes)
+            body: bytes | None = read_body(self.rfile, self.headers, options.max_body_bytes)
         except BodyTooLarge:
             self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request bodies over {options.max_body_bytes} bytes are refused")
             return
@@ -141,7 +149,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
         body = edit.body
         # Where the answer comes from: the upstream, or (record modes that
         # replay) the recording the cassette holds for this request.
-        upstream, target, played = proxy.upstream, self.path, None
+        upstream: Upstream | None = proxy.upstream
+        target, played = self.path, None
         cassette = proxy.cassette
         key = None
         if cassette is not None:
@@ -152,6 +161,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             elif miss is not None and not cassette.forwards:
                 self._miss(miss)
                 return
+        assert upstream is not None  # a cassette that answers has started its player
         keepalive = options.keepalive if played is None else None
         headers = forwarded_request_headers(self.headers.items(),
                                             limit_encodings=edit.strip_usage_chunk or keepalive is not None)
@@ -176,7 +186,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
     def _forward(self, upstream, target, headers, body, recording, usage, strip_usage_chunk, keepalive) -> None:
         proxy = self.server.proxy
-        entry = self._entry
+        entry = self.entry
         if recording is not None:
             recording.mark_sent()
         try:
@@ -195,7 +205,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
     def _answer(self, response, recording, usage, strip_usage_chunk, keepalive) -> None:
         proxy = self.server.proxy
-        entry = self._entry
+        entry = self.entry
         status = response.status
         entry.status = status
         upstream_headers = list(response.headers.items())
@@ -235,10 +245,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if ending.first_byte_at is not None:
             entry.ttfb = ending.first_byte_at - self._arrived
         reason = HTTP_ERROR if ending.reason == EOF and status >= 400 else ending.reason
-        if reason == HTTP_ERROR:
-            message = f"HTTP {status}"
-        else:
-            message = ending.message
+        message: str | None = f"HTTP {status}" if reason == HTTP_ERROR else ending.message
         client_left = None
         if client.gone_at is not None and recording is not None:
             client_left = round(client.gone_at - recording.sent, 3)
@@ -265,7 +272,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         from .cassette_modes import miss_answer
 
         status, data = miss_answer(miss)
-        entry = self._entry
+        entry = self.entry
         entry.status = status
         entry.outcome = "no-recording"
         entry.message = miss.message.splitlines()[0]
@@ -276,7 +283,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def _json_error(self, status: int, reason: str, message: str) -> None:
         """An error the proxy answers itself, as a JSON body an SDK will
         surface: ``{"error": {"message", "type": "sseq_proxy_error", "code"}}``."""
-        entry = self._entry
+        entry = self.entry
         entry.status = status
         entry.message = message
         data = orjson.dumps({"error": {"message": f"sseq proxy: {message}", "type": "sseq_proxy_error",
@@ -349,7 +356,8 @@ class ProxyHTTPServer(ThreadingHTTPServer):
         # HTTPServer.server_bind looks the host name up (getfqdn), which can
         # wait for DNS on a machine without a network; the name is unused.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), port
 
     def process_request(self, request, client_address):
         self.proxy._track(request, True)

@@ -22,6 +22,7 @@ import re
 import threading
 import time
 import zlib
+from typing import BinaryIO
 from collections.abc import Callable, Iterable
 
 from ..cassette.records import close_record, open_record, recording_host, started_now
@@ -62,7 +63,7 @@ class RecordingFolder:
         self.host = recording_host()
         self.on_error = on_error or (lambda message: None)
         self.failures = 0
-        self._counts: dict[str, int] = {}
+        self._counts: dict[object, int] = {}
         self._lock = threading.Lock()
         if path is not None:
             os.makedirs(path, exist_ok=True)
@@ -95,7 +96,7 @@ class _Writer:
         self.folder = folder
         self.name = name
         self.path = os.path.join(folder.path, name) if folder.path is not None else None
-        self._file = None
+        self._file: BinaryIO | None = None
         self.broken = False
 
     def write(self, lines: Iterable[bytes]) -> None:

@@ -14,8 +14,8 @@ progress: its recording is closed with the reason ``interrupted``.
 
 from __future__ import annotations
 
+import logging
 import socket
-import sys
 import threading
 import time
 from collections import deque
@@ -25,7 +25,7 @@ from ..parser import DEFAULT_MAX_EVENT_SIZE
 from .accounting import LedgerWriter, Proxied
 from .gateway import GatewayEdits
 from .handler import ProxyHTTPServer
-from .recording import RecordingFolder
+from .recording import ExchangeRecording, RecordingFolder
 from .upstream import Timeouts, Upstream, upstream_socket
 
 __all__ = ["ProxyOptions", "ProxyServer", "Proxied", "RECORD_MODES"]
@@ -112,10 +112,12 @@ class ProxyServer:
         if options.mode != "all":
             from .cassette_modes import CassetteModes  # serve's cassette, loaded only for these modes
 
+            if options.record is None:
+                raise ValueError(f"mode {options.mode} replays from a cassette: give it with record=DIR")
             self.cassette = CassetteModes(options.record, options.mode, options.ignore, self)
         self._ledger: LedgerWriter | None = None
         self._connections: set[socket.socket] = set()
-        self._exchanges: dict[int, object] = {}  # token -> its ExchangeRecording (or None)
+        self._exchanges: dict[int, ExchangeRecording | None] = {}  # token -> its recording (None: not recorded)
         self._upstreams: dict[int, object] = {}
         self._next_token = 0
         self._httpd: ProxyHTTPServer | None = None
@@ -141,7 +143,8 @@ class ProxyServer:
         """``http://HOST:PORT``, without a trailing slash."""
         if self._httpd is None:
             raise RuntimeError("the proxy is not started")
-        host, port = self._httpd.server_address[:2]
+        address, port = self._httpd.server_address[:2]
+        host = str(address)  # (a TCP server's address is text)
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}"
@@ -271,13 +274,13 @@ class ProxyServer:
         """A message that is not a failure (an unreadable cassette file)."""
         if self.on_error is not None:
             self.on_error(text)
-        else:
-            print(f"sseq proxy: {text}", file=sys.stderr)
+        else:  # a library caller without a callback: the logging module's to show
+            logging.getLogger("sseq.proxy").warning("%s", text)
 
     def _report(self, text: str) -> None:
         with self._lock:
             self._errors += 1
         if self.on_error is not None:
             self.on_error(text)
-        else:
-            print(f"sseq proxy: {text}", file=sys.stderr)
+        else:  # a library caller without a callback: the logging module's to show
+            logging.getLogger("sseq.proxy").warning("%s", text)

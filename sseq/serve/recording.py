@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from ..inputs import iter_record_batches, open_source
@@ -154,11 +154,13 @@ def _answer(opened: Mapping[str, Any], closed: Mapping[str, Any], has_events: bo
     }
 
 
-def load_recording(path: str | os.PathLike, ids: bool = False, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> Recording:
-    """Read a recording (NDJSON records or raw SSE, ``.gz`` too) whole.
+def load_recording(path: str | os.PathLike, ids: bool = False, max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+                   stdin: BinaryIO | None = None) -> Recording:
+    """Read a recording (NDJSON records or raw SSE, ``.gz`` too; ``-`` is
+    ``stdin``) whole.
 
     Raises :class:`sseq.errors.BadInput` naming the file and line."""
-    source = open_source(os.fspath(path))
+    source = open_source(os.fspath(path), stdin)
     try:
         records = [r for batch in iter_record_batches(source, max_event_size=max_event_size) for r in batch]
     finally:

@@ -354,7 +354,8 @@ class ReplayHTTPServer(ThreadingHTTPServer):
         # HTTPServer.server_bind looks the host name up (getfqdn), which can
         # wait for DNS on a machine without a network; the name is unused.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), port
 
     def process_request(self, request, client_address):
         self.context.track(request, True)

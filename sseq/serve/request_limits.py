@@ -8,8 +8,8 @@ piece and thrown away (the replay does not depend on it).
 
 from __future__ import annotations
 
+import io
 from email.message import Message
-from typing import BinaryIO
 
 _PIECE = 65536
 _CHUNK_SIZE_LINE = 1026  # a chunk-size line: hex digits, extensions, CRLF
@@ -28,17 +28,18 @@ class BadBody(Exception):
     """The body's framing is broken: its length or its chunks (answer 400)."""
 
 
-class BoundedReader:
+class BoundedReader(io.BufferedIOBase):
     """Stands in for a handler's rfile while the headers are read: refuses
     to read past the header budget, so a huge header is refused, never
     buffered."""
 
-    def __init__(self, stream: BinaryIO, budget: int) -> None:
+    def __init__(self, stream: io.BufferedIOBase, budget: int) -> None:
+        super().__init__()
         self.stream = stream
         self.budget = budget
 
-    def readline(self, limit: int = -1) -> bytes:
-        want = self.budget + 1 if limit < 0 else min(limit, self.budget + 1)
+    def readline(self, limit: int | None = -1) -> bytes:
+        want = self.budget + 1 if limit is None or limit < 0 else min(limit, self.budget + 1)
         line = self.stream.readline(want)
         self.budget -= len(line)
         if self.budget < 0:
@@ -62,7 +63,7 @@ def body_length(headers: Message, max_body: int) -> int:
     return length
 
 
-def read_body(rfile: BinaryIO, headers: Message, max_body: int) -> bytes:
+def read_body(rfile: io.BufferedIOBase, headers: Message, max_body: int) -> bytes:
     """Read the whole request body (Content-Length or chunked), refusing
     one over ``max_body`` bytes: the cassette matches on it, and the client
     can finish sending before it reads the answer."""
@@ -95,7 +96,7 @@ def read_body(rfile: BinaryIO, headers: Message, max_body: int) -> bytes:
             return b"".join(pieces)
 
 
-def _read(rfile: BinaryIO, length: int) -> bytes:
+def _read(rfile: io.BufferedIOBase, length: int) -> bytes:
     pieces = []
     while length > 0:
         piece = rfile.read(min(length, _PIECE))

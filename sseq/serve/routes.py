@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from ..cassette.matching import normal_path, split_target
 from ..errors import UsageProblem
@@ -69,7 +70,7 @@ def route_name(path: str) -> str:
 
 
 def build_routes(files: Sequence[str] = (), routes: Sequence[tuple[str, str]] = (), ids: bool = False,
-                 max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> Routes:
+                 max_event_size: int = DEFAULT_MAX_EVENT_SIZE, stdin: BinaryIO | None = None) -> Routes:
     """The routes for ``sseq serve FILE... --route PATH=FILE``.
 
     One FILE and no ``--route``: that recording answers every path.  Otherwise
@@ -83,7 +84,7 @@ def build_routes(files: Sequence[str] = (), routes: Sequence[tuple[str, str]] = 
 
     def recording(path: str) -> Recording:
         if path not in cache:
-            cache[path] = load_recording(path, ids, max_event_size)
+            cache[path] = load_recording(path, ids, max_event_size, stdin)
         return cache[path]
 
     if len(files) == 1 and not routes:

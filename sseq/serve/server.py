@@ -30,9 +30,9 @@ This module is the server's lifecycle; the parts live in
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
-import sys
 import threading
 import time
 from collections import deque
@@ -102,7 +102,8 @@ class ReplayServer:
         """``http://HOST:PORT``, without a trailing slash."""
         if self._httpd is None:
             raise RuntimeError("the server is not started")
-        host, port = self._httpd.server_address[:2]
+        address, port = self._httpd.server_address[:2]
+        host = str(address)  # (a TCP server's address is text)
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}"
@@ -191,8 +192,8 @@ class ReplayServer:
     def _report(self, text: str) -> None:
         if self.on_error is not None:
             self.on_error(text)
-        else:
-            print(f"sseq serve: {text}", file=sys.stderr)
+        else:  # a library caller without a callback: the logging module's to show
+            logging.getLogger("sseq.serve").warning("%s", text)
 
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 import orjson
@@ -78,7 +78,7 @@ def default_of(column: Column):
 
 
 def row_of(usage: StreamUsage, now: float) -> tuple:
-    values = []
+    values: list[object] = []
     for column in COLUMNS:
         if column.name == "key":
             values.append(usage.key)
@@ -100,12 +100,20 @@ def usage_of_row(row: tuple) -> StreamUsage:
 
 
 class Sighting(Protocol):
-    key: str
-    api: str
-    response_id: str | None
-    verdict: str
-    events: int
-    checkpoints: list[str]
+    """What placing a stream needs of it: a StreamUsage, or a Known row."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def api(self) -> str: ...
+    @property
+    def response_id(self) -> str | None: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def events(self) -> int: ...
+    @property
+    def checkpoints(self) -> Sequence[str]: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -179,7 +187,7 @@ class Ledger:
         store.begin_write()
         try:
             keys = set(store.existing_keys(sorted({u.key for u in usages})))
-            hinted: dict[tuple[str, str], list[Known]] = {}
+            hinted: dict[tuple[str, str | None], list[Known]] = {}
             ids = sorted({u.response_id for u in usages if u.response_id})
             for row in store.by_response_ids(ids) if ids else []:
                 hinted.setdefault((row.api, row.response_id), []).append(row)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from ..errors import BadInput
 from ..inputs import BadLines
@@ -77,16 +78,17 @@ def iter_usages_parallel(
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     on_file: Callable[[str], None] | None = None,
     on_source: Callable | None = None,
+    stdin: BinaryIO | None = None,
 ) -> Iterator[StreamUsage]:
     """Every stream of every input, read by ``jobs`` processes; standard
-    input, and a single file, are read here."""
+    input (``-``, read from ``stdin``), and a single file, are read here."""
     if jobs <= 1 or len(paths) < 2 or "-" in paths:
         estimator = None
         if estimate:
             from .estimate import Estimator
 
             estimator = Estimator()
-        yield from iter_usages(paths, on_problem, estimator, skip_bad, max_event_size, on_file, on_source)
+        yield from iter_usages(paths, on_problem, estimator, skip_bad, max_event_size, on_file, on_source, stdin)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

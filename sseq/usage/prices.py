@@ -309,6 +309,8 @@ def cost_of(usage: StreamUsage, price: ModelPrice) -> Cost:
 
     input_rate, input_key = rate(INPUT)
     output_rate, _ = rate(OUTPUT)
+    if input_rate is None or output_rate is None:  # (a table entry without them is not a price)
+        return Cost(None, f"no input and output prices for {price.name} in the table")
     if suffix and input_key is not None and not input_key.endswith(suffix):
         notes.append(f"no {tier} prices for {price.name} in the table: standard rates used")
     cache_read = rate(CACHE_READ)[0]

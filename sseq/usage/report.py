@@ -15,16 +15,21 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import orjson
 
 from ..errors import UsageProblem
 from .model import TOKEN_FIELDS, USAGE_SOURCES, VERDICTS, StreamUsage
 from .schema import stream_row
+
+if TYPE_CHECKING:  # prices are loaded only with --prices
+    from .prices import PriceTable
 
 GROUP_KEYS = ("stream", "file", "model", "provider", "host", "day", "week", "month")
 LABEL_PREFIX = "label:"
@@ -76,21 +81,32 @@ class Clock:
 
     def bound(self, text: str, option: str, end: bool) -> float:
         """POSIX seconds for ``--since`` (a day's start) or ``--until`` (the
-        end of that day): a date, or a date and time (with an offset, or in
-        the report's zone)."""
+        end of that day): a date in any ISO 8601 form (2026-12-01,
+        20261201), or a date and time (with an offset, or in the report's
+        zone).  A bound beyond the calendar's ends (``--until 9999-12-31``)
+        is infinite rather than an error."""
+        whole_day = None
         try:
-            if len(text) == 10:
-                day = date.fromisoformat(text)
-                if end:
-                    day += timedelta(days=1)
-                moment = datetime(day.year, day.month, day.day)
+            whole_day = date.fromisoformat(text.strip())
+        except ValueError:
+            pass
+        try:
+            if whole_day is not None:
+                moment = datetime(whole_day.year, whole_day.month, whole_day.day)
             else:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
         except ValueError:
             raise UsageProblem(f"{option}: {text!r} is not a date (2026-11-01) or a time (2026-11-01T09:00:00Z)") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self.zone) if self.zone is not None else moment.astimezone()
-        return moment.timestamp()
+        try:
+            if whole_day is not None and end:
+                moment += timedelta(days=1)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=self.zone) if self.zone is not None else moment.astimezone()
+            return moment.timestamp()
+        except (OverflowError, ValueError, OSError):
+            # Past year 9999, or before year 1 once shifted to UTC: no
+            # stream lies beyond such a bound.
+            return math.inf if moment.year > 1 else -math.inf
 
 
 @dataclass
@@ -208,7 +224,7 @@ class Report:
     rows: list[dict]
     totals: dict
     clock: Clock
-    prices: object = None
+    prices: PriceTable | None = None
 
     @property
     def is_streams(self) -> bool:
@@ -325,6 +341,17 @@ def _cost(row: dict, currency: str | None) -> str:
     return format_money(cost, currency) + ("*" if unpriced or row.get("cost_note") else "")
 
 
+# Control characters (C0, DEL, C1), line and paragraph separators, and the
+# bidirectional overrides that reorder what a terminal shows.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that would move the cursor, colour or
+    reorder a terminal written as an escape (``\\n``, ``\\x1b``, ``\\u202e``)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _tools(calls: dict) -> str:
     return " ".join(f"{k}×{v}" for k, v in calls.items()) or "-"
 
@@ -409,7 +436,9 @@ def format_table(report: Report) -> bytes:
         peak = max(measure) or 1
         bars = ["█" * round(BAR_WIDTH * m / peak) or ("▏" if m else "") for m in measure]
         headers.append("")
-    all_lines = [headers] + lines + ([total_line] if total_line else [])
+    # Names come from recordings: a newline or an ESC sequence in a model
+    # name must not reach the terminal as such.
+    all_lines = [[printable(cell) for cell in line] for line in [headers] + lines + ([total_line] if total_line else [])]
     # Columns with nothing to say in any row are left out of the table.
     empty = {i for i, name in enumerate(headers) if name in _OPTIONAL_COLUMNS
              and all(line[i] in ("", "-", "0") for line in all_lines[1:])}
@@ -432,7 +461,8 @@ def format_table(report: Report) -> bytes:
             out.append("  ".join("-" * w for w in widths))
     if with_prices and totals.get("unpriced_models"):
         out.append("")
-        out.append("unpriced (no price in the table, not counted in cost): " + ", ".join(totals["unpriced_models"]))
+        out.append("unpriced (no price in the table, not counted in cost): "
+                   + ", ".join(printable(str(m)) for m in totals["unpriced_models"]))
         if any(row.get("cost") is not None and row.get("unpriced_models") for row in report.rows + [totals]):
             out.append("* cost of the priced streams only")
     if with_prices and totals.get("cost_note"):

@@ -63,7 +63,7 @@ def rfc3339(seconds: float | None) -> str | None:
 def stream_row(usage: StreamUsage, clock, cost=None, currency: str | None = None) -> dict:
     """One stream as a row of the schema; ``cost`` is a prices.Cost (None
     without a price table)."""
-    row = {"schema": STREAM_SCHEMA}
+    row: dict[str, object] = {"schema": STREAM_SCHEMA}
     for name, _type in STREAM_FIELDS[1:]:
         if name == "started":
             row[name] = rfc3339(usage.started)

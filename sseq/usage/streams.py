@@ -16,6 +16,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 import orjson
 
@@ -30,6 +31,7 @@ from .model import COMPLETE, ERROR, ESTIMATED, INCOMPLETE, MISSING, REPORTED, TR
 # What a folder walk picks up (plain or .gz); files named on the command
 # line are always read.
 RECORDING_SUFFIXES = (".sse", ".ndjson", ".jsonl", ".events")
+_LARGEST_COUNT = (1 << 63) - 1
 
 
 def is_recording_name(name: str) -> bool:
@@ -174,6 +176,11 @@ class StreamCollector:
             fields = {"output_tokens": out, "total_tokens": out}
         else:
             source = MISSING
+        for name, value in fields.items():
+            # Past 2^63 (or not a finite number) no real stream goes, and
+            # neither SQLite, JSON writers nor float arithmetic follow.
+            if value is not None and not value <= _LARGEST_COUNT:
+                raise BadInput(self.file, None, f"stream {self.index}: {name} is beyond any token count (over 2^63-1)")
         if self.error is not None:
             verdict = ERROR
         elif reader.stopped_early:
@@ -186,10 +193,10 @@ class StreamCollector:
         rate = None
         if self.first_output_t is not None:
             ttft = round((self.first_output_t - (self.base_t or 0.0)) * 1000.0, 1)
-            out = fields.get("output_tokens")
+            produced = fields.get("output_tokens")
             span = (self.last_t or 0.0) - self.first_output_t
-            if out and span > 0:
-                rate = round(out / span, 1)
+            if produced and span > 0:
+                rate = round(produced / span, 1)
         return StreamUsage(
             file=self.file,
             stream=self.index,
@@ -230,12 +237,13 @@ def iter_file_usages(
     skip_bad: BadLines | None = None,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     on_source: Callable[[Source], None] | None = None,
+    stdin: BinaryIO | None = None,
 ) -> Iterator[StreamUsage]:
-    """The streams of one input, in order.  A bad line ends the input with
-    BadInput after the streams read before it (the one it interrupted
-    included) have been yielded.  ``on_source`` gets the input once read
-    (for :meth:`Source.warnings`)."""
-    source = open_source(path)
+    """The streams of one input (``-`` is ``stdin``), in order.  A bad line
+    ends the input with BadInput after the streams read before it (the one
+    it interrupted included) have been yielded.  ``on_source`` gets the
+    input once read (for :meth:`Source.warnings`)."""
+    source = open_source(path, stdin)
     name = source.name
     fallback = _file_time(path)
     index = 1
@@ -275,6 +283,7 @@ def iter_usages(
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     on_file: Callable[[str], None] | None = None,
     on_source: Callable[[Source], None] | None = None,
+    stdin: BinaryIO | None = None,
 ) -> Iterator[StreamUsage]:
     """Every stream of every input; a bad input is handed to ``on_problem``
     (after the streams read before the bad line) and the run goes on with
@@ -283,7 +292,7 @@ def iter_usages(
         if on_file is not None:
             on_file(path)
         try:
-            yield from iter_file_usages(path, estimator, skip_bad, max_event_size, on_source)
+            yield from iter_file_usages(path, estimator, skip_bad, max_event_size, on_source, stdin)
         except BadInput as error:
             on_problem(error)
 

@@ -8,7 +8,7 @@ import random
 
 import orjson
 import pytest
-from helpers import REAL, REAL_FILES, run_sseq
+from helpers import REAL, REAL_FILES, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,10 +23,10 @@ def test_truncated_gzip_keeps_what_came_before_the_cut(command, tmp_path):
     packed = gzip.compress(BIG.read_bytes())
     path = tmp_path / "cut.sse.gz"
     path.write_bytes(packed[: len(packed) * 6 // 10])
-    result = run_sseq(command, path)
+    result = invoke(command, path)
     assert result.returncode == 1
     assert result.stderr.decode().startswith(f"sseq {command}: error: {path}: corrupt or truncated gzip data")
-    whole = run_sseq(command, BIG).stdout
+    whole = invoke(command, BIG).stdout
     if command == "text":  # the answer comes last in this stream, after the reasoning
         assert result.stdout and whole.startswith(result.stdout.rstrip(b"\n"))
     else:
@@ -38,16 +38,16 @@ def test_concatenated_gzip_members_are_one_input(tmp_path):
     one = gzip.compress((REAL / "anthropic-messages-text.sse").read_bytes())
     path = tmp_path / "two.sse.gz"
     path.write_bytes(one + one)
-    result = run_sseq("parse", path)
+    result = invoke("parse", path)
     assert result.returncode == 0
-    assert result.stdout == run_sseq("parse", REAL / "anthropic-messages-text.sse").stdout * 2
+    assert result.stdout == invoke("parse", REAL / "anthropic-messages-text.sse").stdout * 2
 
 
 def test_gzip_is_known_by_its_bytes_not_its_name(tmp_path):
     # A plain file named .gz is read as it is (as `zcat -f` would).
     path = tmp_path / "plain.sse.gz"
     path.write_bytes(b"data: not compressed\n\n")
-    result = run_sseq("parse", path)
+    result = invoke("parse", path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == b'{"event":"message","data":"not compressed"}\n'
 
@@ -89,19 +89,19 @@ def test_mutated_recordings_through_every_reading_command(tmp_path):
     for n, path in enumerate(REAL_FILES[:10]):
         data = _mutate(path.read_bytes(), n, 25)
         for command in ("parse", "text", "filter", "replay"):
-            result = run_sseq(command, input=data)
+            result = invoke(command, input=data)
             assert result.returncode == 0, (path.name, command, result.stderr)
             assert b"Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("command", ["filter", "text", "replay"])
 def test_mutated_record_files_fail_cleanly(command, tmp_path):
-    records = run_sseq("parse", BIG).stdout
+    records = invoke("parse", BIG).stdout
     lines = records.splitlines(keepends=True)
     lines[40] = lines[40][:25] + b"\n"  # a record cut short
     path = tmp_path / "cut.ndjson"
     path.write_bytes(b"".join(lines))
-    result = run_sseq(command, path)
+    result = invoke(command, path)
     assert result.returncode == 1
     assert f"{path}:41: not JSON".encode() in result.stderr
     assert b"Traceback" not in result.stderr

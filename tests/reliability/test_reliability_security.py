@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import orjson
-from helpers import ROOT, run_sseq
+from helpers import ROOT, invoke
 
 HOSTILE = "x'); DROP TABLE streams; -- $(touch /tmp/sseq-pwned) `id` {{7*7}}"
 
@@ -25,7 +25,7 @@ def test_hostile_model_name_is_stored_and_reported_verbatim(tmp_path):
     path.write_text(wire)
     ledger = tmp_path / "audit.sqlite"
     for _ in range(2):
-        result = run_sseq("usage", "--ledger", ledger, "--by", "model", "--format", "json", path)
+        result = invoke("usage", "--ledger", ledger, "--by", "model", "--format", "json", path)
         assert result.returncode == 0, result.stderr
         (row,) = orjson.loads(result.stdout)["rows"]
         assert row["model"] == HOSTILE and row["total_tokens"] == 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import orjson
-from helpers import REAL, REAL_FILES, run_sseq
+from helpers import REAL, REAL_FILES, invoke, run_sseq
 
 import sseq
 from sseq.usage.estimate import Estimator, estimate_output
@@ -37,12 +37,12 @@ def test_estimate_fills_streams_without_usage_offline(tmp_path):
 
 def test_without_estimate_it_stays_missing_and_strict_accepts_an_estimate():
     path = REAL / "azure-chat-content-filter-no-usage.sse"
-    assert run_sseq("usage", "--strict", path).returncode == 1
-    result = run_sseq("usage", "--strict", "--estimate", path)
+    assert invoke("usage", "--strict", path).returncode == 1
+    result = invoke("usage", "--strict", "--estimate", path)
     assert (result.returncode, result.stderr) == (0, b"")
     # A stream with no text at all has nothing to estimate from: still missing.
     no_text = b'event: response.created\ndata: {"type":"response.created","response":{"id":"r1"}}\n\n'
-    out = orjson.loads(run_sseq("usage", "--estimate", "-", input=no_text).stdout)
+    out = orjson.loads(invoke("usage", "--estimate", "-", input=no_text).stdout)
     assert out["totals"]["usage_source"] == {"reported": 0, "estimated": 0, "missing": 1}
 
 

@@ -7,14 +7,14 @@ import sqlite3
 import subprocess
 
 import orjson
-from helpers import REAL, ROOT, SSEQ, cut_block_warning, run_sseq
+from helpers import REAL, ROOT, SSEQ, cut_block_warning, invoke
 
 import sseq
 from sseq.records import Record, format_record
 
 
 def ledger_report(ledger, *paths):
-    result = run_sseq("usage", "--ledger", ledger, "--by", "provider", "--format", "json", *paths)
+    result = invoke("usage", "--ledger", ledger, "--by", "provider", "--format", "json", *paths)
     assert result.returncode == 0, result.stderr
     return orjson.loads(result.stdout), result.stderr.decode()
 
@@ -103,7 +103,7 @@ def test_two_runs_at_once(tmp_path):
 def test_ledger_is_not_a_database(tmp_path):
     ledger = tmp_path / "audit.sqlite"
     ledger.write_text("this is not SQLite, it is a text file that happens to be long enough " * 20)
-    result = run_sseq("usage", "--ledger", ledger, REAL / "openai-chat-text-usage.sse")
+    result = invoke("usage", "--ledger", ledger, REAL / "openai-chat-text-usage.sse")
     assert result.returncode == 1
     assert result.stdout == b""
     assert result.stderr.decode().startswith(f"sseq usage: error: --ledger {ledger}: file is not a database")

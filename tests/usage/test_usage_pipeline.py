@@ -8,7 +8,7 @@ import re
 import subprocess
 
 import orjson
-from helpers import REAL, ROOT, SSEQ, run_sseq
+from helpers import REAL, ROOT, SSEQ, invoke
 
 
 def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
@@ -23,7 +23,7 @@ def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
             url = found.group(1) if found else None
         run = tmp_path / "run.ndjson"
         for _ in range(2):
-            fetched = run_sseq("fetch", url, "--retry", "3", "--json", "-d", '{"model": "gpt-5.5", "input": "ping"}')
+            fetched = invoke("fetch", url, "--retry", "3", "--json", "-d", '{"model": "gpt-5.5", "input": "ping"}')
             assert fetched.returncode == 0, fetched.stderr
             with run.open("ab") as f:
                 f.write(fetched.stdout)
@@ -33,7 +33,7 @@ def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
     opens = [orjson.loads(line)["data"] for line in run.read_bytes().splitlines() if b'"sseq.open"' in line]
     assert sum(1 for o in opens if o.get("resume")) >= 2  # each fetch reconnected at least once
 
-    result = run_sseq("usage", "--by", "stream", "--format", "ndjson", "--strict", run)
+    result = invoke("usage", "--by", "stream", "--format", "ndjson", "--strict", run)
     assert result.returncode == 0, result.stderr
     assert result.stderr == b""
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]
@@ -46,7 +46,7 @@ def test_fetch_records_with_resumes_are_counted_per_request(tmp_path):
         assert row["started"] is not None and row["started"].endswith("Z")
     assert rows[0]["response_id"] == rows[1]["response_id"]  # the same recording served twice...
     # ...so a ledger counts it once.
-    ledger = run_sseq("usage", "--ledger", tmp_path / "audit.sqlite", "--format", "json", run)
+    ledger = invoke("usage", "--ledger", tmp_path / "audit.sqlite", "--format", "json", run)
     assert orjson.loads(ledger.stdout)["totals"]["streams"] == 1
     assert b"1 stream(s) added, 0 improved, 1 already counted" in ledger.stderr
 
@@ -64,14 +64,14 @@ def test_fetch_labels_and_host_group_the_report(tmp_path):
             found = re.search(r"listening on (http://127\.0\.0\.1:\d+/)", line)
             url = found.group(1) if found else None
         for n, team in enumerate(("search", "ads", "search")):
-            fetched = run_sseq("fetch", url, "--label", f"team={team}", "--label", "job=nightly", "--json",
-                               "-d", '{"model": "gpt-4o-mini"}')
+            fetched = invoke("fetch", url, "--label", f"team={team}", "--label", "job=nightly", "--json",
+                             "-d", '{"model": "gpt-4o-mini"}')
             assert fetched.returncode == 0, fetched.stderr
             (tmp_path / f"run-{n}.ndjson").write_bytes(fetched.stdout)
     finally:
         server.terminate()
         server.wait(timeout=10)
-    result = run_sseq("usage", "--by", "label:team", "--by", "host", "--format", "json", tmp_path)
+    result = invoke("usage", "--by", "label:team", "--by", "host", "--format", "json", tmp_path)
     assert result.returncode == 0, result.stderr
     rows = orjson.loads(result.stdout)["rows"]
     host = socket.gethostname()

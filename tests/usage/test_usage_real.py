@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from helpers import REAL, REAL_FILES, cut_block_warning, run_sseq
+from helpers import REAL, REAL_FILES, cut_block_warning, invoke
 
 from sseq.usage.streams import iter_file_usages
 
@@ -119,7 +119,7 @@ def test_recording_totals(name):
 
 
 def test_cli_stream_rows_match_the_table():
-    result = run_sseq("usage", "--by", "stream", "--format", "ndjson", REAL)
+    result = invoke("usage", "--by", "stream", "--format", "ndjson", REAL)
     assert result.returncode == 0, result.stderr
     assert result.stderr.decode() == cut_block_warning("usage")
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]
@@ -130,7 +130,7 @@ def test_cli_stream_rows_match_the_table():
 
 
 def test_by_provider_totals_of_the_real_recordings():
-    result = run_sseq("usage", "--by", "provider", "--format", "json", REAL)
+    result = invoke("usage", "--by", "provider", "--format", "json", REAL)
     assert result.returncode == 0, result.stderr
     report = orjson.loads(result.stdout)
     rows = {row["provider"]: row for row in report["rows"]}
@@ -159,7 +159,7 @@ def test_by_provider_totals_of_the_real_recordings():
 
 
 def test_demo_table():
-    result = run_sseq("usage", "--format", "table", REAL / "openai-responses-reasoning-summary.sse")
+    result = invoke("usage", "--format", "table", REAL / "openai-responses-reasoning-summary.sse")
     assert result.returncode == 0
     assert result.stderr == b""
     lines = result.stdout.decode().splitlines()

@@ -10,7 +10,7 @@ import os
 import shutil
 
 import orjson
-from helpers import REAL, cut_block_warning, run_sseq
+from helpers import REAL, cut_block_warning, invoke
 
 from sseq.records import Record, format_record
 
@@ -49,8 +49,8 @@ def make_folder(tmp_path):
     return folder
 
 
-def report(*args, input=None):
-    result = run_sseq("usage", "--format", "json", *args, input=input)
+def report(*args, input=b""):
+    result = invoke("usage", "--format", "json", *args, input=input)
     return result, (orjson.loads(result.stdout) if result.stdout else None)
 
 
@@ -103,20 +103,20 @@ def test_since_and_until(tmp_path):
 
 def test_csv_ndjson_and_table(tmp_path):
     folder = make_folder(tmp_path)
-    result = run_sseq("usage", "--by", "file", "--format", "csv", folder)
+    result = invoke("usage", "--by", "file", "--format", "csv", folder)
     assert result.returncode == 0
     rows = list(csv.DictReader(io.StringIO(result.stdout.decode())))
     assert [(os.path.basename(r["file"]), r["streams"], r["input_tokens"], r["reported"], r["complete"]) for r in rows] == [
         ("c.ndjson.gz", "1", "400", "1", "1"), ("capture.sse", "1", "17", "1", "1"),
         ("a.ndjson", "2", "300", "2", "2"), ("b.ndjson", "1", "300", "1", "1")]
 
-    result = run_sseq("usage", "--by", "stream", "--format", "ndjson", folder / "nov" / "a.ndjson")
+    result = invoke("usage", "--by", "stream", "--format", "ndjson", folder / "nov" / "a.ndjson")
     lines = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert [(r["stream"], r["response_id"], r["model"], r["ttft_ms"], r["output_tokens_per_s"]) for r in lines] == [
         (1, "r1", "gpt-5", 400.0, 50.0), (2, "r2", "gpt-5-mini", 400.0, 100.0)]
     assert lines[0]["started"] == "2026-11-01T09:00:00.000Z"
 
-    result = run_sseq("usage", "--by", "day", "--format", "table", "--timezone", "UTC", folder)
+    result = invoke("usage", "--by", "day", "--format", "table", "--timezone", "UTC", folder)
     lines = result.stdout.decode().splitlines()
     assert lines[0].split()[:3] == ["day", "streams", "input"]
     assert lines[3].startswith("2026-11-02") and lines[3].endswith(" " + "█" * 22)  # 330 of 440 tokens: 22.5 of 30
@@ -125,13 +125,13 @@ def test_csv_ndjson_and_table(tmp_path):
 
 
 def test_default_format_is_json_off_a_terminal():
-    result = run_sseq("usage", REAL / "openai-chat-text-usage.sse")
+    result = invoke("usage", REAL / "openai-chat-text-usage.sse")
     assert orjson.loads(result.stdout)["totals"]["total_tokens"] == 113
 
 
 def test_standard_input_raw_sse():
     data = (REAL / "deepseek-chat-reasoning.sse").read_bytes()
-    result = run_sseq("usage", "--by", "stream", "--format", "ndjson", input=data)
+    result = invoke("usage", "--by", "stream", "--format", "ndjson", input=data)
     (row,) = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert (row["file"], row["model"], row["output_tokens"], row["reasoning_tokens"]) == (
         "<stdin>", "deepseek-reasoner", 212, 198)
@@ -161,7 +161,7 @@ def test_prices_with_an_unpriced_model(tmp_path):
     assert out["prices"] == {"file": str(prices), "sha256": hashlib.sha256(prices.read_bytes()).hexdigest(),
                              "format": "sseq", "currency": "USD", "models": 2}
 
-    table = run_sseq("usage", "--by", "model", "--prices", prices, "--format", "table", folder).stdout.decode()
+    table = invoke("usage", "--by", "model", "--prices", prices, "--format", "table", folder).stdout.decode()
     mini = next(line for line in table.splitlines() if line.startswith("gpt-5-mini"))
     assert "unpriced" in mini and "$0" not in mini
     assert "unpriced (no price in the table, not counted in cost): gpt-5-mini" in table
@@ -186,7 +186,7 @@ def test_litellm_price_table(tmp_path):
 def test_bad_price_table_is_an_error(tmp_path):
     prices = tmp_path / "prices.json"
     prices.write_text('{"gpt-5": 3}')
-    result = run_sseq("usage", "--prices", prices, REAL / "openai-chat-text-usage.sse")
+    result = invoke("usage", "--prices", prices, REAL / "openai-chat-text-usage.sse")
     assert result.returncode == 1
     assert result.stdout == b""
     assert result.stderr.decode().startswith(f"sseq usage: error: --prices {prices}: neither sseq's format")
@@ -195,17 +195,17 @@ def test_bad_price_table_is_an_error(tmp_path):
 def test_strict_exits_1_on_missing_usage_or_truncation():
     files = [REAL / "openai-chat-text-usage.sse", REAL / "azure-chat-content-filter-no-usage.sse",
              REAL / "codex-responses-fixture.sse"]
-    relaxed = run_sseq("usage", *files)
+    relaxed = invoke("usage", *files)
     assert relaxed.returncode == 0
     # Only the codex capture's unfinished last block is said; nothing else.
     assert relaxed.stderr.decode() == cut_block_warning("usage")
-    strict = run_sseq("usage", "--strict", *files)
+    strict = invoke("usage", "--strict", *files)
     assert strict.returncode == 1
     assert orjson.loads(strict.stdout)["totals"]["streams"] == 3  # the report is still printed
     assert strict.stderr.decode() == cut_block_warning("usage") + (
         "sseq usage: --strict: 2 stream(s) missing usage, truncated or incomplete: "
         f"{files[1]} (missing, complete), {files[2]} (missing, truncated)\n")
-    ok = run_sseq("usage", "--strict", files[0])
+    ok = invoke("usage", "--strict", files[0])
     assert (ok.returncode, ok.stderr) == (0, b"")
 
 
@@ -220,7 +220,7 @@ def test_bad_inputs_are_named_and_the_rest_counted(tmp_path):
         good + b"this is not a record\n" + stream("2026-11-01T10:00:00.000Z", "r2", "gpt-5", 5, 5))
     os.symlink(tmp_path / "gone.sse", folder / "4-dangling.sse")
     shutil.copy(REAL / "anthropic-messages-text.sse", folder / "5-good.sse")
-    result = run_sseq("usage", "--by", "file", "--format", "json", folder, tmp_path / "missing.sse")
+    result = invoke("usage", "--by", "file", "--format", "json", folder, tmp_path / "missing.sse")
     assert result.returncode == 1
     err = result.stderr.decode().splitlines()
     assert err[0].startswith(f"sseq usage: error: {folder / '2-corrupt.sse.gz'}: corrupt or truncated gzip data")
@@ -239,7 +239,7 @@ def test_skip_bad_counts_every_stream(tmp_path):
     path = tmp_path / "run.ndjson"
     path.write_bytes(stream("2026-11-01T09:00:00.000Z", "r1", "gpt-5", 100, 10) + b"garbage\n"
                      + stream("2026-11-01T10:00:00.000Z", "r2", "gpt-5", 5, 5))
-    result = run_sseq("usage", "--skip-bad", path)
+    result = invoke("usage", "--skip-bad", path)
     assert result.returncode == 0
     assert orjson.loads(result.stdout)["totals"]["total_tokens"] == 120
     assert result.stderr.decode().startswith(f"sseq usage: skipped 1 bad line(s); first: {path}:6: not JSON")
@@ -248,7 +248,7 @@ def test_skip_bad_counts_every_stream(tmp_path):
 def test_usage_errors_exit_2(tmp_path):
     for args, message in ((("--timezone", "Mars/Olympus"), "--timezone: unknown time zone 'Mars/Olympus'"),
                           (("--since", "yesterday"), "--since: 'yesterday' is not a date")):
-        result = run_sseq("usage", *args, REAL / "openai-chat-text-usage.sse")
+        result = invoke("usage", *args, REAL / "openai-chat-text-usage.sse")
         assert result.returncode == 2
         assert result.stdout == b""
         assert message in result.stderr.decode()
