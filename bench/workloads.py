@@ -7,6 +7,9 @@ W2  Chat Completions chunks, each stream ending in ``data: [DONE]``, LF.
 W3  W2 with CRLF line endings.
 W4  one event whose data is 50 MB (w4-big), and 50 events of 1 MB (w4-many).
 W5  the records of W1 (``sseq parse`` output), written by the runner.
+W6  one million tiny events: ``event: e`` + ``data: x`` (18 bytes each).
+W7  a folder of 2,000 recordings (records files, one Responses stream each,
+    as ``sseq fetch`` writes them), for ``usage -j``.
 
 Each generator writes whole responses until the size is reached, so every
 file is a stream a real client could have received.  ``iter_w1(size)``
@@ -142,13 +145,68 @@ def iter_w4_many(count: int = 50, size: int = MB) -> Iterator[bytes]:
         yield from iter_w4_big(size)
 
 
-GENERATORS = {
-    "w1.sse": lambda: iter_w1(100 * MB),
-    "w2.sse": lambda: iter_w2(100 * MB),
-    "w3.sse": lambda: iter_w2(100 * MB, crlf=True),
-    "w4-big.sse": lambda: iter_w4_big(50 * MB),
-    "w4-many.sse": lambda: iter_w4_many(50, MB),
-}
+def iter_tiny(count: int = 1_000_000) -> Iterator[bytes]:
+    """``count`` events of one short data line each: the per-event cost."""
+    one = b"event: e\ndata: x\n\n"
+    block = one * 10_000
+    left = count
+    while left > 0:
+        n = min(left, 10_000)
+        yield block[: n * len(one)]
+        left -= n
+
+
+def _recording(rng: random.Random, n: int) -> bytes:
+    """One Responses stream as the records ``sseq fetch`` writes: sseq.open,
+    each event with its ``t``, sseq.close."""
+    opened = ('{"event":"sseq.open","t":0.000,"data":{"url":"https://api.openai.com/v1/responses",'
+              '"status":200,"started":"2026-11-%02dT10:00:00Z","headers":{"content-type":"text/event-stream"}}}\n'
+              % (1 + n % 28))
+    lines = [opened.encode()]
+    t = 0.3
+    for block in _responses_stream(rng, n).split("\n\n")[:-1]:
+        head, data = block.split("\n", 1)
+        kind = head[len("event: "):]
+        t += 0.01
+        lines.append(b'{"event":"%s","t":%.3f,"data":%s}\n' % (kind.encode(), t, data[len("data: "):].encode()))
+    lines.append(b'{"event":"sseq.close","t":%.3f,"data":{"reason":"eof"}}\n' % (t + 0.001))
+    return b"".join(lines)
+
+
+def write_recordings(folder, count: int) -> int:
+    """W7: ``count`` recordings in ``folder`` (made afresh); their total size."""
+    import shutil
+    from pathlib import Path
+
+    folder = Path(folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    rng = random.Random(7)
+    size = 0
+    for n in range(count):
+        data = _recording(rng, n)
+        day = folder / f"{n // 100:03d}"  # 100 recordings per sub-folder
+        day.mkdir(exist_ok=True)
+        (day / f"stream-{n:05d}.ndjson").write_bytes(data)
+        size += len(data)
+    return size
+
+
+def generators(scale: float = 1.0, tiny: int = 1_000_000) -> dict:
+    """The generated files by name; ``scale`` shrinks them (--quick)."""
+    big = int(50 * MB * scale)
+    return {
+        "w1.sse": lambda: iter_w1(int(100 * MB * scale)),
+        "w2.sse": lambda: iter_w2(int(100 * MB * scale)),
+        "w3.sse": lambda: iter_w2(int(100 * MB * scale), crlf=True),
+        "w4-big.sse": lambda: iter_w4_big(big),
+        "w4-many.sse": lambda: iter_w4_many(50, big // 50),
+        "w6-tiny.sse": lambda: iter_tiny(tiny),
+    }
+
+
+GENERATORS = generators()
 
 
 def write(path, chunks: Iterator[bytes]) -> int:
