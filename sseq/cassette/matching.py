@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import orjson
 
 from ..errors import UsageProblem
-from ..redact import is_secret_header
+from ..redact import is_secret_key, is_secret_query
 
 __all__ = ["MATCH_MODES", "REDACTED", "Matcher", "RequestKey", "Miss", "normal_path", "split_target"]
 
@@ -225,18 +225,14 @@ def _parse_json_bytes(body: bytes | None) -> _Parsed | None:
 
 def _query_key(query: str) -> tuple[tuple[str, str], ...]:
     pairs = parse_qsl(query, keep_blank_values=True)
-    return tuple(sorted((name, REDACTED if _is_secret_name(name) else value) for name, value in pairs))
-
-
-def _is_secret_name(name: str) -> bool:
-    return is_secret_header(name)
+    return tuple(sorted((name, REDACTED if is_secret_query(name) else value) for name, value in pairs))
 
 
 def _blank_secrets(value: Any) -> Any:
     """``value`` with the string values of secret-named keys blanked, as a
     recording holds them."""
     if type(value) is dict:
-        return {k: (REDACTED if type(v) is str and _is_secret_name(k) else _blank_secrets(v)) for k, v in value.items()}
+        return {k: (REDACTED if type(v) is str and is_secret_key(k) else _blank_secrets(v)) for k, v in value.items()}
     if type(value) is list:
         return [_blank_secrets(v) for v in value]
     return value
