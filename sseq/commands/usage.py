@@ -63,7 +63,7 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
     empty = []
 
     def on_source(source):
-        for message in source.warnings():
+        for message in () if quiet else source.warnings():  # -q: no warnings, as its help says
             streams.warn(message)
         if source.yielded_nothing:
             empty.append(source.name)
