@@ -74,7 +74,7 @@ def command(inputs, by, since, until, tz, fmt, prices, ledger, jobs, shard, esti
         index, count = parse_shard(shard)
         paths = list(iter_shard_paths(inputs, index, count)) if inputs else ([] if ledger else ["-"])
     else:
-        paths = list(iter_input_paths(inputs)) if inputs else ([] if ledger else ["-"])
+        paths = list(iter_input_paths(inputs, streams.warn)) if inputs else ([] if ledger else ["-"])
     progress = None
     if len(paths) > 1 and not quiet and streams.stderr_isatty:
         from ..progress import FileProgress

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from ..cassette.matching import Matcher, Miss, RequestKey, normal_path, split_target
 from ..errors import BadInput
 from ..parser import DEFAULT_MAX_EVENT_SIZE
+from ..walk import iter_folder_files
 from .recording import Recording, load_recording
 from .routes import route_name
 
@@ -114,14 +115,10 @@ def _check_sequences(key: RequestKey, recordings: Sequence[Recording]) -> None:
         seen[sequence] = recording
 
 
-def iter_cassette_files(folder: str) -> list[str]:
-    """The files of a cassette folder and its subfolders, sorted; hidden
-    files and folders (``.git``) are not recordings."""
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [os.path.join(root, f) for f in sorted(files) if not f.startswith(".")]
-    return found
+def iter_cassette_files(folder: str, on_skip: Callable[[str], None] | None = None) -> list[str]:
+    """The regular files of a cassette folder and its subfolders, sorted;
+    hidden files and folders (``.git``) are not recordings (sseq.walk)."""
+    return list(iter_folder_files(folder, lambda name: True, on_skip))
 
 
 def load_cassette(paths: Sequence[str], *, ids: bool = False, matcher: Matcher | None = None, repeats: bool = False,
@@ -133,7 +130,7 @@ def load_cassette(paths: Sequence[str], *, ids: bool = False, matcher: Matcher |
     BadInput."""
     recordings = []
     for path in paths:
-        files = iter_cassette_files(path) if os.path.isdir(path) else [path]
+        files = iter_cassette_files(path, warn) if os.path.isdir(path) else [path]
         for file in files:
             try:
                 recording = load_recording(file, ids, max_event_size)

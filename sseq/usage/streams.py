@@ -25,6 +25,7 @@ from ..inputs import BadLines, Source, iter_record_batches, open_source
 from ..parser import DEFAULT_MAX_EVENT_SIZE
 from ..providers import StreamReader, maybe_provider_of_url
 from ..records import CLOSE, OPEN, Record
+from ..walk import iter_folder_files
 from .estimate import estimate_output
 from .model import COMPLETE, ERROR, ESTIMATED, INCOMPLETE, MISSING, REPORTED, TRUNCATED, StreamUsage
 
@@ -41,16 +42,12 @@ def is_recording_name(name: str) -> bool:
     return base.endswith(RECORDING_SUFFIXES)
 
 
-def iter_input_paths(paths: Iterable[str]) -> Iterator[str]:
+def iter_input_paths(paths: Iterable[str], on_skip: Callable[[str], None] | None = None) -> Iterator[str]:
     """Files to read: each path as given, folders walked (sorted, hidden
-    entries skipped, only recordings by their suffix)."""
+    entries skipped, only regular files named as recordings; see sseq.walk)."""
     for path in paths:
         if path != "-" and os.path.isdir(path):
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    if is_recording_name(name):
-                        yield os.path.join(root, name)
+            yield from iter_folder_files(path, is_recording_name, on_skip)
         else:
             yield path
 
