@@ -45,7 +45,7 @@ def command(files, speed, skip_bad):
             if record.event == OPEN:
                 clock.new_stream()
             if record.t is not None:
-                clock.wait_for(record.t, source.name)
+                clock.wait_for(record.t, source.name, record.line_no)
             out.write(encoder.encode(record))
     report_skipped(bad)
 
@@ -64,13 +64,13 @@ class _StreamClock:
         self.origin = time.monotonic()
         self.last_t = 0.0
 
-    def wait_for(self, t: float, name: str) -> None:
+    def wait_for(self, t: float, name: str, line: int | None) -> None:
         if t < self.last_t:
             self.new_stream()
         self.last_t = t
         delay = self.origin + t / self.speed - time.monotonic()
         if not delay < threading.TIMEOUT_MAX:  # inf too: no clock waits that long
-            raise BadInput(name, None, f"t {t:g} at --speed {self.speed:g} is a wait of {delay:.3g} s, "
+            raise BadInput(name, line, f"t = {t:g} s at --speed {self.speed:g} is a wait of {delay:.3g} s, "
                                        "longer than this machine can wait")
         if delay > 0:
             time.sleep(delay)

@@ -22,7 +22,7 @@ def test_replay_wait_beyond_any_clock_is_bad_input(tmp_path, speed, t):
     assert result.status == 1
     assert result.stdout == b"event: a\ndata: 1\n\n"  # what came before is kept
     line = result.stderr.decode()
-    assert line.startswith(f"sseq replay: error: {path}: t ") and "longer than this machine can wait" in line
+    assert line.startswith(f"sseq replay: error: {path}:2: t = ") and "longer than this machine can wait" in line
     assert line.count("\n") == 1
 
 
