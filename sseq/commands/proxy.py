@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from .. import console
@@ -13,7 +15,7 @@ _SECONDS = FiniteFloat(min=0, min_open=True)
 
 @click.command("proxy")
 @click.argument("url")
-@click.option("--record", "record", type=click.Path(file_okay=False), metavar="DIR",
+@click.option("--record", "record", metavar="DIR",
               help="Write each exchange into DIR as a cassette recording (secrets redacted in the file only).")
 @click.option("--mode", type=click.Choice(["none", "once", "new", "all"]), default="all", show_default=True,
               help="Record mode: none (replay DIR only), once (record when DIR holds no recording, else replay), "
@@ -61,6 +63,9 @@ def command(url, record, mode, ignore, labels, host, port, jq_body, include_usag
     from ..proxy.server import ProxyOptions, ProxyServer
     from ..serve.server import is_loopback
 
+    if record is not None and ("\x00" in record or os.path.isfile(record)):
+        # (click.Path would stat it, and a NUL byte makes os.stat raise ValueError)
+        raise UsageProblem(f"--record {record!r}: not a folder")
     if mode != "all" and record is None:
         raise UsageProblem(f"--mode {mode} replays from a cassette: give it with --record DIR")
     # From connection threads too; a reader of stderr that went away does
