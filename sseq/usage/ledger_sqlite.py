@@ -5,6 +5,7 @@ schema version was kept (version 1, keyed by response id)."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 
 from ..errors import SseqError
@@ -27,15 +28,30 @@ _INSERT = f"INSERT INTO streams ({', '.join(NAMES)}) VALUES ({', '.join('?' * le
 class SqliteStore:
     def __init__(self, path: str):
         self.target = path
-        try:
-            self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("BEGIN IMMEDIATE")
-            self._migrate()
-            self.db.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            raise self._error(exc) from None
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        pause = 0.01
+        while True:
+            try:
+                self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+                self._open()
+                return
+            except sqlite3.OperationalError as exc:
+                # Switching a new file to WAL while another writer creates it
+                # can be refused at once, without the busy handler: try again.
+                self.db.close()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise self._error(exc) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+            except sqlite3.DatabaseError as exc:
+                raise self._error(exc) from None
+
+    def _open(self) -> None:
+        self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("BEGIN IMMEDIATE")
+        self._migrate()
+        self.db.execute("COMMIT")
 
     def _error(self, exc: Exception) -> SseqError:
         return SseqError(f"--ledger {self.target}: {exc}")
