@@ -15,22 +15,34 @@ from __future__ import annotations
 
 import errno
 import socket
-import socketserver
 import time
-import traceback
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 
 import orjson
 
 from ..fetch.outcome import EOF, HTTP_ERROR
-from ..serve.request_limits import BadBody, BodyTooLarge, BoundedReader, HeadersTooLarge, body_length, read_body
+from ..http_server import TrackedHTTPServer
+from ..serve.request_limits import (
+    BadBody,
+    BodyTooLarge,
+    BoundedReader,
+    HeadersTooLarge,
+    body_length,
+    read_body,
+)
 from .accounting import Proxied, UsageTap
 from .gateway import UsageChunkFilter
 from .recording import ExchangeRecording
 from .relay import ClientStream, relay
-from .upstream import Upstream, UpstreamFailure, forwarded_request_headers, forwarded_response_headers, iter_body
+from .upstream import (
+    Upstream,
+    UpstreamFailure,
+    forwarded_request_headers,
+    forwarded_response_headers,
+    iter_body,
+)
 
 if TYPE_CHECKING:
     from .server import ProxyServer
@@ -277,7 +289,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         entry.outcome = "no-recording"
         entry.message = miss.message.splitlines()[0]
         entry.miss = miss.message
-        self.server.proxy._report(miss.message)
+        self.server.proxy.report(miss.message)
         self._whole_answer(status, data)
 
     def _json_error(self, status: int, reason: str, message: str) -> None:
@@ -338,36 +350,11 @@ def _content_type(headers: list[tuple[str, str]]) -> str:
     return value.split(";")[0].strip().lower()
 
 
-class ProxyHTTPServer(ThreadingHTTPServer):
-    """The standard threading server, one daemon thread per connection,
-    reporting to the :class:`ProxyServer` that owns it."""
+class ProxyHTTPServer(TrackedHTTPServer):
+    """The shared threaded server, reporting to the :class:`ProxyServer` that owns it."""
 
-    daemon_threads = True
-    request_queue_size = 1024
     proxy: ProxyServer
 
     def __init__(self, address, proxy: ProxyServer):
         self.proxy = proxy
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, ProxyHandler)
-
-    def server_bind(self):
-        # HTTPServer.server_bind looks the host name up (getfqdn), which can
-        # wait for DNS on a machine without a network; the name is unused.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), port
-
-    def process_request(self, request, client_address):
-        self.proxy._track(request, True)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        self.proxy._track(request, False)
-        super().shutdown_request(request)
-
-    def handle_error(self, request, client_address):
-        # A handler bug must not go unnoticed, but one connection's failure
-        # is not the server's: report it through the error callback.
-        self.proxy._report(f"error while serving {client_address[0]}:{client_address[1]}:\n{traceback.format_exc()}")
+        super().__init__(address, ProxyHandler, proxy.track, proxy.report)

@@ -102,7 +102,7 @@ class ProxyServer:
         self._errors = 0
         self.upstream = Upstream(upstream, Timeouts(options.connect_timeout, options.idle_timeout, options.max_time))
         self.edits = GatewayEdits(options.jq_body, options.include_usage)
-        self.folder = RecordingFolder(options.record, options.labels, self._report)
+        self.folder = RecordingFolder(options.record, options.labels, self.report)
         self.estimator = None
         if options.estimate:
             from ..usage.estimate import Estimator
@@ -154,7 +154,7 @@ class ProxyServer:
         if self._httpd is not None:
             return self
         if self.options.ledger is not None and self._ledger is None:
-            self._ledger = LedgerWriter(self.options.ledger, self._report)
+            self._ledger = LedgerWriter(self.options.ledger, self.report)
         if self.cassette is not None:
             self.cassette.start(self.upstream.timeouts)
         self._httpd = ProxyHTTPServer((self.host, self.port), self)
@@ -227,7 +227,7 @@ class ProxyServer:
 
     # called from connection threads
 
-    def _track(self, conn: socket.socket, opened: bool) -> None:
+    def track(self, conn: socket.socket, opened: bool) -> None:
         with self._lock:
             if opened:
                 self._connections.add(conn)
@@ -277,7 +277,7 @@ class ProxyServer:
         else:  # a library caller without a callback: the logging module's to show
             logging.getLogger("sseq.proxy").warning("%s", text)
 
-    def _report(self, text: str) -> None:
+    def report(self, text: str) -> None:
         with self._lock:
             self._errors += 1
         if self.on_error is not None:

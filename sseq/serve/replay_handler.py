@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import errno
 import socket
-import socketserver
 import time
-import traceback
 from email.utils import formatdate
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import orjson
 
 from ..cassette.matching import Miss
+from ..http_server import TrackedHTTPServer
 from .context import ServeContext, Served
 from .playback import CUT, Playback, Send, Sleep
 from .rechunk import Rechunker
@@ -336,36 +335,11 @@ class ReplayHandler(BaseHTTPRequestHandler):
             pass
 
 
-class ReplayHTTPServer(ThreadingHTTPServer):
-    """The standard threading server, one daemon thread per connection,
-    reporting through its :class:`ServeContext`."""
+class ReplayHTTPServer(TrackedHTTPServer):
+    """The shared threaded server, reporting through its :class:`ServeContext`."""
 
-    daemon_threads = True
-    request_queue_size = 1024
     context: ServeContext
 
     def __init__(self, address, context: ServeContext):
         self.context = context
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, ReplayHandler)
-
-    def server_bind(self):
-        # HTTPServer.server_bind looks the host name up (getfqdn), which can
-        # wait for DNS on a machine without a network; the name is unused.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), port
-
-    def process_request(self, request, client_address):
-        self.context.track(request, True)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        self.context.track(request, False)
-        super().shutdown_request(request)
-
-    def handle_error(self, request, client_address):
-        # A handler bug must not go unnoticed, but one connection's failure
-        # is not the server's: report it through the log callback.
-        self.context.report(f"error while serving {client_address[0]}:{client_address[1]}:\n{traceback.format_exc()}")
+        super().__init__(address, ReplayHandler, context.track, context.report)
