@@ -33,6 +33,9 @@ class SqliteStore:
         while True:
             try:
                 self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            except sqlite3.DatabaseError as exc:  # e.g. its folder does not exist
+                raise self._error(exc) from None
+            try:
                 self._open()
                 return
             except sqlite3.OperationalError as exc:
