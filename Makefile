@@ -7,7 +7,9 @@ DEMO := tests/fixtures/real/openai-responses-reasoning-summary.sse
 
 .PHONY: demo test lint bench clean tools node
 
-$(STAMP): setup.cfg pyproject.toml
+# pip builds sseq's compiled core (sseq/_speedups.c) in place, with the
+# machine's C compiler; without one sseq installs and runs in pure Python.
+$(STAMP): setup.cfg setup.py pyproject.toml sseq/_speedups.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,bench]'
@@ -46,8 +48,12 @@ $(NODE_CLIENTS)/node_modules/.package-lock.json: $(NODE_CLIENTS)/package.json $(
 
 node: tools $(NODE_CLIENTS)/node_modules/.package-lock.json
 
+# The whole suite on the compiled core, then the parser, record and parse
+# tests again in pure Python: the fallback must write the same bytes.
+PURE_TESTS := tests/parser tests/records tests/cli/test_parse.py tests/cli/test_filter.py tests/cli/test_text.py
 test: $(STAMP) tools node
 	$(BIN)/python -m pytest -q -n 2 tests
+	SSEQ_PURE_PYTHON=1 $(BIN)/python -m pytest -q -n 2 $(PURE_TESTS)
 
 lint: $(STAMP) tools
 	$(BIN)/ruff check --select E,F,W,B --ignore E501 sseq tests bench

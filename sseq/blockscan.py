@@ -70,3 +70,30 @@ def scan_blocks(parser, chunk: bytes, start: int, end: int, crlf: bool, out: lis
         last_id = parser.last_event_id
         clean = not parser.block_pending
     parser.line = line_no
+
+
+def scan_encoded(parser, chunk: bytes, start: int, end: int, crlf: bool, out: list) -> None:
+    """:func:`scan_blocks` for a parser with an ``encoder``: each run of
+    common blocks is handed to the encoder whole and comes back as output
+    bytes; a line it declines (any other field, a comment, a block whose
+    type or data the Python rules must decide) goes through
+    ``parser.process_line``, up to the end of its block."""
+    encode = parser.encoder
+    limit = parser.max_event_size if end - start >= parser.max_event_size else 0
+    process_line = parser.process_line
+    find = chunk.find
+    pos = start
+    while pos < end:
+        if not parser.block_pending:
+            encoded, pos, lines = encode(chunk, pos, end, crlf, parser.last_event_id, limit)
+            if lines:
+                out.append(encoded)
+                parser.line += lines
+            if pos >= end:
+                break
+        nl = find(b"\n", pos, end)
+        line = chunk[pos:nl]
+        if crlf and line[-1:] == b"\r":
+            line = line[:-1]
+        process_line(line, out)
+        pos = nl + 1

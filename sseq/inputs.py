@@ -182,13 +182,14 @@ def iter_item_batches(
     dispatch_at_eof: bool = False,
     chunks: Iterator[bytes] | None = None,
     compact: bool = False,
+    encoder=None,
 ) -> Iterator[list]:
     """A source read as raw SSE: the parser's items (Event, Comment,
     RetryOnly), one list per read.  An event past the size limit ends the
     input with BadInput, after the items before it.  ``dispatch_at_eof``
     reads an unfinished final block as if a blank line followed it;
-    ``compact`` is the parser's (for ``sseq parse``)."""
-    parser = EventStreamParser(max_event_size, keep_comments=keep_comments, compact=compact)
+    ``compact`` and ``encoder`` are the parser's (for ``sseq parse``)."""
+    parser = EventStreamParser(max_event_size, keep_comments=keep_comments, compact=compact, encoder=encoder)
     try:
         for chunk in iter_chunks(source) if chunks is None else chunks:
             if not source.content and chunk.lstrip(_BLANK):

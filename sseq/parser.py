@@ -139,6 +139,12 @@ class EventStreamParser:
     tuple ``(type, data_bytes, id, line)``, which
     :func:`sseq.records.encode_items` writes without building an Event (a
     third of the time at a million events).  Other callers get Events.
+
+    ``encoder`` (with ``compact``) goes one step further: a callable that
+    turns a run of common blocks straight into output bytes (see
+    :class:`sseq.records.BlockEncoder`, the compiled core's record writer).
+    Items may then also be ``bytes``: the encoded runs, in stream order
+    among the other items.  The parser itself never looks inside them.
     """
 
     def __init__(
@@ -149,6 +155,7 @@ class EventStreamParser:
         keep_comments: bool = True,
         fast: bool = True,
         compact: bool = False,
+        encoder: Callable[[bytes, int, int, bool, str, int], tuple[bytes, int, int]] | None = None,
     ):
         # last_event_id: the buffer a reconnecting client carries over.
         self.max_event_size = max_event_size
@@ -167,10 +174,11 @@ class EventStreamParser:
         self._retry: int | None = None
         self._ended = False
         self._scan: Callable[[Any, bytes, int, int, bool, list[Any]], None] | None = None
+        self.encoder = encoder if compact else None
         if fast:
-            from .blockscan import scan_blocks
+            from .blockscan import scan_blocks, scan_encoded
 
-            self._scan = scan_blocks
+            self._scan = scan_encoded if self.encoder is not None else scan_blocks
 
     # -- public -----------------------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from .parser import Comment, Event, RetryOnly
+from .speedups import compiled
 
 __all__ = [
     "Record",
@@ -38,6 +39,8 @@ __all__ = [
     "record_from_item",
     "encode_item",
     "encode_items",
+    "BlockEncoder",
+    "block_encoder",
     "format_record",
     "parse_record_line",
     "parse_record_types",
@@ -222,15 +225,55 @@ def _head(event: str, id: str | None = None, retry: int | None = None, t: float 
     if retry is not None:
         head += b',"retry":%d' % retry
     if t is not None:
-        head += b',"t":%.3f' % t
+        head += _t_field(t)
     return head + _DATA_KEY
 
 
-def _pieces(record: Record) -> tuple[bytes, bytes, bytes]:
-    """A record's line in three pieces, the data bytes apart, so that a
-    writer need not copy a big payload into one line."""
-    payload = record.raw if record.raw is not None else _dumps(record.data)
-    return _head(record.event, record.id, record.retry, record.t), payload, b"}\n"
+def _t_field(t: float) -> bytes:
+    return b',"t":%.3f' % t
+
+
+class BlockEncoder:
+    """The compiled core's record writer (``_speedups.encode_blocks``),
+    bound to one output's options: what :class:`EventStreamParser` takes as
+    its ``encoder``.  It writes exactly the lines :func:`encode_items` would
+    for the blocks it takes, and declines the rest, which the parser reads
+    line by line.  ``t``: the arrival time to give the records of the next
+    read, None for none (set it before each ``feed``)."""
+
+    def __init__(self, raw_data: bool = False) -> None:
+        if compiled is None:
+            raise RuntimeError("sseq's compiled core is not built (see sseq.speedups)")
+        self.raw_data = raw_data
+        self.t: float | None = None
+        self._encode = compiled.encode_blocks
+        self._mid_of: tuple[str, float | None] = ("", None)
+        self._mid = b""
+
+    def __call__(self, chunk: bytes, pos: int, end: int, crlf: bool, last_id: str, limit: int) -> tuple[bytes, int, int]:
+        if (last_id, self.t) != self._mid_of:
+            # What goes between a record's event and its data, as _head writes it.
+            self._mid_of = (last_id, self.t)
+            self._mid = (b',"id":' + orjson.dumps(last_id) if last_id else b"") + (
+                _t_field(self.t) if self.t is not None else b"")
+        return self._encode(chunk, pos, end, crlf, self._mid, limit, self.raw_data)
+
+
+def block_encoder(raw_data: bool = False) -> BlockEncoder | None:
+    """A BlockEncoder, or None where sseq runs in pure Python."""
+    return BlockEncoder(raw_data) if compiled is not None else None
+
+
+def _pieces(record: Record) -> tuple[bytes, ...]:
+    """A record's line in pieces: three, the data bytes apart, when they are
+    the payload's own, so that a writer need not copy a big payload into one
+    line; else one.  (A serialised value is never kept as a piece: orjson
+    gives back a buffer of several KiB even for ``"x"``, and a read of a
+    million tiny events would hold them all.)"""
+    head = _head(record.event, record.id, record.retry, record.t)
+    if record.raw is not None:
+        return head, record.raw, b"}\n"
+    return (head + _dumps(record.data) + b"}\n",)
 
 
 def _dumps(value: Any) -> bytes:
@@ -262,7 +305,9 @@ def encode_items(items: list, t: float | None = None, raw_data: bool = False, in
     compact events (``(type, data_bytes, id, line)``, one data line, no
     retry; see ``EventStreamParser``'s ``compact``), and writes those whose
     data is a JSON object or array with the least work: checked, then
-    embedded as they came.  Everything else goes through a Record."""
+    embedded as they came.  Everything else goes through a Record.  Items
+    that are ``bytes`` are records already encoded (by a
+    :class:`BlockEncoder`), written as they are."""
     out: list[bytes] = []
     append = out.append
     loads, Error = _loads, _JSONDecodeError
@@ -270,6 +315,9 @@ def encode_items(items: list, t: float | None = None, raw_data: bool = False, in
     starts = _STARTS
     plain = t is None  # (then a record's head depends on its type and id only)
     for item in items:
+        if type(item) is bytes:
+            append(item)
+            continue
         if type(item) is tuple:
             kind, payload, id, line = item
             if payload[:1] in starts and not raw_data:  # (surely JSON text, as classify_data sniffs it)

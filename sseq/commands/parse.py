@@ -8,10 +8,10 @@ import time
 import click
 
 from .. import console
-from ..inputs import iter_item_batches, iter_sources
+from ..inputs import iter_chunks, iter_item_batches, iter_sources
 from ..options import input_files, max_event_size
 from ..output import Output
-from ..records import encode_items
+from ..records import block_encoder, encode_items
 
 
 @click.command("parse")
@@ -50,9 +50,22 @@ def _parse(files, raw_data, include_all, timestamps, dispatch_at_eof, max_event_
     out = Output(streams.stdout)
     warn = streams.warn
     start = time.monotonic()
+    # The compiled core writes the common blocks itself (None: pure Python).
+    encoder = block_encoder(raw_data)
+    t = None
+
+    def timed(chunks):
+        # Each read's arrival time, for the records it completes.
+        nonlocal t
+        for chunk in chunks:
+            t = round(time.monotonic() - start, 3)
+            if encoder is not None:
+                encoder.t = t
+            yield chunk
+
     for source in iter_sources(files, streams.stdin):
-        for items in iter_item_batches(source, max_event_size, include_all, dispatch_at_eof, compact=True):
-            t = round(time.monotonic() - start, 3) if timestamps else None
+        chunks = timed(iter_chunks(source)) if timestamps else None
+        for items in iter_item_batches(source, max_event_size, include_all, dispatch_at_eof, chunks, True, encoder):
             out.write_lines(encode_items(items, t, raw_data, include_all))
         for message in source.warnings():
             warn(message)
