@@ -494,9 +494,171 @@ done:
     return result;
 }
 
+/* -- records: event and type ------------------------------------------------- */
+
+typedef struct {
+    cptr event, event_end, type, type_end;
+} Types;
+
+/* The string at *pp, with no escape in it: [*start, *end) its contents. */
+static int plain_string(cptr *pp, cptr end, cptr *start, cptr *stop) {
+    int escaped = 0;
+    cptr p = *pp;
+    if (p >= end || *p != '"') return 0;
+    if (scan_string(&p, end, &escaped) != J_VALID || escaped) return 0;
+    *start = *pp + 1;
+    *stop = p - 1;
+    *pp = p;
+    return 1;
+}
+
+static inline int is_key(cptr k, cptr k_end, const char *name, Py_ssize_t n) {
+    return k_end - k == n && memcmp(k, name, n) == 0;
+}
+
+/* The "type" string of the object at p (valid JSON already), if it has one
+ * plainly spelled: 1 found, 0 none, -1 decline (an escape, a duplicate). */
+static int object_type(cptr p, cptr end, cptr *type, cptr *type_end) {
+    int found = 0;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') return 0;
+    for (;;) {
+        cptr k, k_end;
+        if (!plain_string(&p, end, &k, &k_end)) return -1;
+        p = skip_ws(p, end);
+        p = skip_ws(p + 1, end); /* (the colon) */
+        if (is_key(k, k_end, "type", 4)) {
+            if (found) return -1;
+            found = 1;
+            if (p < end && *p == '"') {
+                if (!plain_string(&p, end, type, type_end)) return -1;
+            } else {
+                *type = NULL; /* (not a string: no type) */
+                if (scan_value(&p, end) != J_VALID) return -1;
+            }
+        } else if (scan_value(&p, end) != J_VALID) {
+            return -1;
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        return found && *type != NULL;
+    }
+}
+
+/* A plain record line: exactly an "event" string and a "data" value, no
+ * escape in the key names or the event, valid JSON throughout. */
+static int plain_record(cptr p, cptr end, Types *t) {
+    cptr data = NULL, data_end = NULL;
+    t->event = t->event_end = NULL;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{') return 0;
+    p = skip_ws(p + 1, end);
+    for (;;) {
+        cptr k, k_end;
+        if (!plain_string(&p, end, &k, &k_end)) return 0;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':') return 0;
+        p = skip_ws(p + 1, end);
+        if (is_key(k, k_end, "event", 5)) {
+            if (t->event || !plain_string(&p, end, &t->event, &t->event_end)) return 0;
+        } else if (is_key(k, k_end, "data", 4)) {
+            if (data) return 0;
+            data = p;
+            if (scan_value(&p, end) != J_VALID) return 0;
+            data_end = p;
+        } else {
+            return 0;
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p >= end || *p != '}') return 0;
+        break;
+    }
+    if (skip_ws(p + 1, end) != end || !t->event || !data) return 0;
+    t->type = t->event;
+    t->type_end = t->event_end;
+    if (is_key(t->event, t->event_end, "message", 7) && *data == '{') {
+        int r = object_type(data, data_end, &t->type, &t->type_end);
+        if (r < 0) return 0;
+        if (r == 0) {
+            t->type = t->event;
+            t->type_end = t->event_end;
+        }
+    }
+    return 1;
+}
+
+/* A str for [p, end), the previous one again when the bytes are the same
+ * (a stream repeats a few types thousands of times). */
+static PyObject *cached_str(cptr p, cptr end, PyObject **last, cptr *last_p, Py_ssize_t *last_n) {
+    Py_ssize_t n = end - p;
+    if (*last && n == *last_n && memcmp(p, *last_p, n) == 0) {
+        Py_INCREF(*last);
+        return *last;
+    }
+    PyObject *s = PyUnicode_DecodeUTF8((const char *)p, n, "strict");
+    if (!s) return NULL;
+    Py_XDECREF(*last);
+    *last = s;
+    *last_p = p;
+    *last_n = n;
+    Py_INCREF(s);
+    return s;
+}
+
+/* record_types(lines, start) -> (events, types, stop)
+ *
+ * records.parse_record_types for lines[start:], as long as each is a plain
+ * record (see plain_record); stops at the first that is not (a blank line,
+ * another field, an escape, a bad line: Python reads and explains it). */
+static PyObject *record_types(PyObject *self, PyObject *args) {
+    PyObject *lines, *events = NULL, *types = NULL, *last_event = NULL, *last_type = NULL;
+    cptr le_p = NULL, lt_p = NULL;
+    Py_ssize_t start, i, le_n = 0, lt_n = 0;
+    if (!PyArg_ParseTuple(args, "O!n:record_types", &PyList_Type, &lines, &start)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(lines);
+    if (start < 0) start = 0;
+    events = PyList_New(0);
+    types = PyList_New(0);
+    if (!events || !types) goto fail;
+    for (i = start; i < n; i++) {
+        PyObject *line = PyList_GET_ITEM(lines, i);
+        if (!PyBytes_Check(line)) break;
+        cptr p = (cptr)PyBytes_AS_STRING(line);
+        Types t;
+        if (!plain_record(p, p + PyBytes_GET_SIZE(line), &t)) break;
+        PyObject *e = cached_str(t.event, t.event_end, &last_event, &le_p, &le_n);
+        if (!e) goto fail;
+        int failed = PyList_Append(events, e);
+        Py_DECREF(e);
+        if (failed) goto fail;
+        PyObject *k = t.type == t.event ? (Py_INCREF(e), e) : cached_str(t.type, t.type_end, &last_type, &lt_p, &lt_n);
+        if (!k) goto fail;
+        failed = PyList_Append(types, k);
+        Py_DECREF(k);
+        if (failed) goto fail;
+    }
+    Py_XDECREF(last_event);
+    Py_XDECREF(last_type);
+    return Py_BuildValue("(NNn)", events, types, i);
+fail:
+    Py_XDECREF(last_event);
+    Py_XDECREF(last_type);
+    Py_XDECREF(events);
+    Py_XDECREF(types);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"json_check", json_check, METH_VARARGS, "json_check(buf, start=0, end=-1) -> 1 valid JSON, 0 not, -1 unsure"},
     {"encode_blocks", encode_blocks, METH_VARARGS, "encode_blocks(chunk, pos, end, crlf, mid, limit, raw_data) -> (out, pos, lines)"},
+    {"record_types", record_types, METH_VARARGS, "record_types(lines, start) -> (events, types, stop)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -26,6 +26,7 @@ from .records import (
     parse_record_types,
     record_from_item,
 )
+from .speedups import compiled
 
 __all__ = [
     "Source",
@@ -256,6 +257,11 @@ def iter_type_batches(
         return
     source.content = True
     if ndjson:
+        if compiled is not None:
+            for events, kinds, lines in _iter_ndjson_types(source.name, first, chunks, skip_bad):
+                source.eventful = True
+                yield events, kinds, lines
+            return
         for batch in _iter_ndjson(source.name, first, chunks, skip_bad, _types_and_line):
             source.eventful = True
             events, kinds, lines = zip(*batch, strict=True)
@@ -289,34 +295,67 @@ def _types_and_line(line: bytes, _line_no: int) -> tuple[str, str, bytes]:
 
 
 def _iter_ndjson(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: BadLines | None, convert):
-    """Records (``convert`` of each line) from NDJSON, one list per read.
-    A line that spans reads is kept in pieces and joined once, so that the
-    cost stays linear in its length."""
+    """Records (``convert`` of each line) from NDJSON, one list per read."""
     line_no = 0
-    partial: list[bytes] = []
-
-    def lines_of(block: list[bytes], batch: list):
-        nonlocal line_no
-        append = batch.append
+    for block in _iter_ndjson_blocks(first, chunks):
+        batch: list = []
+        error = None
         for line in block:
             line_no += 1
-            if not line or line.isspace():
-                continue
-            try:
-                append(convert(line, line_no))
-            except RecordError as exc:
-                if line.startswith(_BOM):  # a file that began with one, concatenated
-                    try:
-                        append(convert(line[len(_BOM):], line_no))
-                        continue
-                    except RecordError:
-                        pass
-                error = BadInput(name, line_no, f"{exc}: {_preview(line)}")
-                if skip_bad is None:
-                    return error
-                skip_bad.add(error)
-        return None
+            error = _read_line(name, line, line_no, convert, batch, skip_bad)
+            if error is not None:
+                break
+        if batch:
+            yield batch
+        if error is not None:
+            raise error
 
+
+def _iter_ndjson_types(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: BadLines | None):
+    """:func:`_iter_ndjson` of :func:`_types_and_line`, as ``(events, types,
+    lines)`` lists, with the compiled core taking the plain records of each
+    read in one call; a line it declines (blank, another field, an escape, a
+    bad line) is read as _iter_ndjson reads it, with the same message."""
+    plain_types = compiled.record_types  # type: ignore[union-attr]
+    line_no = 0
+    for block in _iter_ndjson_blocks(first, chunks):
+        events: list[str] = []
+        kinds: list[str] = []
+        lines: list[bytes] = []
+        at, count = 0, len(block)
+        error = None
+        while at < count:
+            more_events, more_kinds, stop = plain_types(block, at)
+            if stop > at:
+                events += more_events
+                kinds += more_kinds
+                lines += block[at:stop]
+                line_no += stop - at
+                at = stop
+                if at == count:
+                    break
+            one: list = []
+            line_no += 1
+            error = _read_line(name, block[at], line_no, _types_and_line, one, skip_bad)
+            at += 1
+            if one:
+                event, kind, line = one[0]
+                events.append(event)
+                kinds.append(kind)
+                lines.append(line)
+            if error is not None:
+                break
+        if lines:
+            yield events, kinds, lines
+        if error is not None:
+            raise error
+
+
+def _iter_ndjson_blocks(first: bytes, chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
+    """The complete lines of each read, as a list (the last one's without a
+    line end too); a line that spans reads is kept in pieces and joined
+    once, so that the cost stays linear in its length."""
+    partial: list[bytes] = []
     for chunk in _prepend(first, chunks):
         if b"\n" not in chunk:
             partial.append(chunk)
@@ -327,20 +366,32 @@ def _iter_ndjson(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: Bad
         block = chunk.split(b"\n")
         tail = block.pop()
         partial = [tail] if tail else []
-        batch: list[Record] = []
-        error = lines_of(block, batch)
-        if batch:
-            yield batch
-        if error is not None:
-            raise error
+        yield block
     rest = b"".join(partial)
     if rest.strip():
-        batch = []
-        error = lines_of([rest], batch)
-        if batch:
-            yield batch
-        if error is not None:
-            raise error
+        yield [rest]
+
+
+def _read_line(name: str, line: bytes, line_no: int, convert, batch: list, skip_bad: BadLines | None) -> BadInput | None:
+    """One NDJSON line into ``batch`` (nothing for a blank one); a bad line
+    is a BadInput to raise, or counted under --skip-bad."""
+    if not line or line.isspace():
+        return None
+    try:
+        batch.append(convert(line, line_no))
+        return None
+    except RecordError as exc:
+        if line.startswith(_BOM):  # a file that began with one, concatenated
+            try:
+                batch.append(convert(line[len(_BOM):], line_no))
+                return None
+            except RecordError:
+                pass
+        error = BadInput(name, line_no, f"{exc}: {_preview(line)}")
+        if skip_bad is None:
+            return error
+        skip_bad.add(error)
+        return None
 
 
 def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:

@@ -178,3 +178,33 @@ def test_every_real_stream_is_the_same_bytes_in_big_and_tiny_reads():
         whole = write([data], False)
         assert write([data], True) == whole, path.name
         assert write([data[i:i + 7] for i in range(0, len(data), 7)], True) == whole, path.name
+
+
+# -- record_types ----------------------------------------------------------------
+
+RECORD_PARTS = [b'{"event":"a","data":1}', b'{"event":"message","data":{"type":"t.x","v":[1,{"type":"no"}]}}',
+                b'{"event":"message","data":{"type":5}}', b'{"event":"message","data":{"type":"a","type":"b"}}',
+                b'{"data":{"type":"q"},"event":"message"}', b'{"event":"message","data":"s"}',
+                b'{"event":"caf\xc3\xa9","data":null}', b'{"event":"e\\u0041","data":1}', b'{"event":"x"}',
+                b'{"event":1,"data":1}', b'{"event":"a","data":1,"id":"7"}', b'{"event":"a","event":"b","data":1}',
+                b'{"event":"a","data":1', b'{"event":"a","data":[1,]}', b' {"event" : "a" , "data" : 1 } ',
+                b'{"event":"a","data":"\xff"}', b'[1]', b'', b'   ', b'{"event":"a","data":1}x',
+                b'\xef\xbb\xbf{"event":"a","data":1}', b'{"ev\\u0065nt":"a","data":1}']
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(RECORD_PARTS), min_size=1, max_size=12), st.integers(0, 3))
+def test_record_types_is_parse_record_types_or_declines(lines, start):
+    from sseq.records import RecordError, parse_record_types
+
+    events, kinds, stop = speedups.compiled.record_types(lines, start)
+    assert start <= stop or (start > len(lines) and stop == start)
+    assert len(events) == len(kinds) == max(0, stop - start)
+    for line, event, kind in zip(lines[start:stop], events, kinds, strict=True):
+        assert parse_record_types(line) == (event, kind)
+    if stop < len(lines) and stop >= start:
+        # What it declined, Python reads: a record it could not take plainly, or a bad line.
+        try:
+            parse_record_types(lines[stop])
+        except RecordError:
+            pass
