@@ -50,7 +50,7 @@ node: tools $(NODE_CLIENTS)/node_modules/.package-lock.json
 
 # The whole suite on the compiled core, then the parser, record and parse
 # tests again in pure Python: the fallback must write the same bytes.
-PURE_TESTS := tests/parser tests/records tests/cli/test_parse.py tests/cli/test_filter.py tests/cli/test_text.py tests/cli/test_bad_lines.py
+PURE_TESTS := tests/parser tests/records tests/providers tests/cli/test_parse.py tests/cli/test_filter.py tests/cli/test_text.py tests/cli/test_bad_lines.py tests/usage/test_usage_real.py tests/usage/test_usage_rules.py
 test: $(STAMP) tools node
 	$(BIN)/python -m pytest -q -n 2 tests
 	SSEQ_PURE_PYTHON=1 $(BIN)/python -m pytest -q -n 2 $(PURE_TESTS)

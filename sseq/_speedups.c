@@ -655,10 +655,393 @@ fail:
     return NULL;
 }
 
+/* -- delta runs: what text and usage skip over ------------------------------------ */
+
+/* The contents of the JSON string at *pp, unescaped, appended to o as
+ * UTF-8; *pp moves past it.  0 when it is not one or holds a lone
+ * surrogate escape (then Python reads it). */
+static int unescape_string(cptr *pp, cptr end, Out *o) {
+    cptr p = *pp, start;
+    int escaped = 0;
+    if (p >= end || *p != '"') return 0;
+    start = p;
+    if (scan_string(&p, end, &escaped) != J_VALID) return 0;
+    *pp = p;
+    cptr q = start + 1, stop = p - 1;
+    if (!escaped) {
+        if (out_reserve(o, stop - q)) return -1;
+        out_put(o, q, stop - q);
+        return 1;
+    }
+    if (out_reserve(o, stop - q)) return -1; /* (unescaping never grows) */
+    char *w = o->buf + o->len;
+    while (q < stop) {
+        if (*q != '\\') {
+            *w++ = (char)*q++;
+            continue;
+        }
+        unsigned v = 0, lo = 0xDC00;
+        switch (q[1]) {
+        case 'b': *w++ = '\b'; q += 2; continue;
+        case 'f': *w++ = '\f'; q += 2; continue;
+        case 'n': *w++ = '\n'; q += 2; continue;
+        case 'r': *w++ = '\r'; q += 2; continue;
+        case 't': *w++ = '\t'; q += 2; continue;
+        case 'u': break;
+        default: *w++ = (char)q[1]; q += 2; continue; /* " \ / */
+        }
+        hex4(q + 2, &v);
+        q += 6;
+        if (v >= 0xD800 && v <= 0xDBFF) {
+            hex4(q + 2, &lo); /* (scan_string checked the pair) */
+            q += 6;
+            v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        if (v < 0x80) {
+            *w++ = (char)v;
+        } else if (v < 0x800) {
+            *w++ = (char)(0xC0 | (v >> 6));
+            *w++ = (char)(0x80 | (v & 0x3F));
+        } else if (v < 0x10000) {
+            *w++ = (char)(0xE0 | (v >> 12));
+            *w++ = (char)(0x80 | ((v >> 6) & 0x3F));
+            *w++ = (char)(0x80 | (v & 0x3F));
+        } else {
+            *w++ = (char)(0xF0 | (v >> 18));
+            *w++ = (char)(0x80 | ((v >> 12) & 0x3F));
+            *w++ = (char)(0x80 | ((v >> 6) & 0x3F));
+            *w++ = (char)(0x80 | (v & 0x3F));
+        }
+    }
+    o->len = w - o->buf;
+    return 1;
+}
+
+#define MAX_SAME 4
+
+typedef struct {
+    cptr event, event_end;
+    PyObject *text_key;
+    Py_ssize_t n_same;
+    PyObject *same[MAX_SAME];
+    PyObject *allowed; /* a tuple of bytes */
+} Shape;
+
+typedef struct {
+    cptr event, event_end, t, t_end, data, data_end;
+    int canonical; /* {"event":E[,"id":I][,"t":T],"data":D} exactly as sseq writes it */
+} Line;
+
+static int bytes_is(PyObject *b, cptr k, cptr k_end) {
+    return PyBytes_GET_SIZE(b) == k_end - k && memcmp(PyBytes_AS_STRING(b), k, k_end - k) == 0;
+}
+
+/* A record line with the fields event (plain string), data, and maybe id
+ * (plain string) and t (a number); anything else declines. */
+static int read_line(cptr p, cptr end, Line *l) {
+    cptr k, k_end, v, v_end, line = p;
+    int order = 0, canonical = 1;
+    memset(l, 0, sizeof(*l));
+    if (p >= end || *p != '{') return 0;
+    p = skip_ws(p + 1, end);
+    for (;;) {
+        if (!plain_string(&p, end, &k, &k_end)) return 0;
+        cptr colon = p;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':') return 0;
+        canonical &= p == colon;
+        p++;
+        canonical &= p == skip_ws(p, end);
+        p = skip_ws(p, end);
+        v = p;
+        if (is_key(k, k_end, "event", 5)) {
+            if (l->event || !plain_string(&p, end, &l->event, &l->event_end)) return 0;
+            canonical &= order == 0;
+            order = 1;
+        } else if (is_key(k, k_end, "id", 2)) {
+            cptr a, b;
+            if (order >= 2 || !plain_string(&p, end, &a, &b)) return 0;
+            canonical &= b > a; /* (an empty id is not written) */
+            canonical &= order == 1;
+            order = 2;
+        } else if (is_key(k, k_end, "t", 1)) {
+            if (l->t || p >= end || !(*p == '-' || is_digit(*p)) || scan_number(&p, end) != J_VALID) return 0;
+            l->t = v;
+            l->t_end = p;
+            canonical &= order == 1 || order == 2;
+            order = 3;
+            /* sseq writes %.3f: digits, a point, three digits. */
+            Py_ssize_t n = p - v;
+            canonical &= n >= 5 && n <= 13 && v[n - 4] == '.' && is_digit(v[n - 3]) && is_digit(v[n - 2]) &&
+                         is_digit(v[n - 1]) && v[0] != '-';
+            for (cptr d = v; d < p - 4; d++) canonical &= is_digit(*d);
+        } else if (is_key(k, k_end, "data", 4)) {
+            if (l->data || scan_value(&p, end) != J_VALID) return 0;
+            l->data = v;
+            l->data_end = p;
+            canonical &= order >= 1;
+            order = 4;
+        } else {
+            return 0;
+        }
+        v_end = p;
+        p = skip_ws(p, end);
+        canonical &= p == v_end;
+        if (p < end && *p == ',') {
+            p++;
+            canonical &= p == skip_ws(p, end);
+            p = skip_ws(p, end);
+            continue;
+        }
+        if (p >= end || *p != '}') return 0;
+        break;
+    }
+    canonical &= p + 1 == end && line[1] == '"';
+    if (skip_ws(p + 1, end) != end || !l->event || !l->data) return 0;
+    l->canonical = canonical && order == 4;
+    return 1;
+}
+
+/* Whether the data at *pp fits the shape: an object whose keys are the
+ * text key (a non-empty string, unescaped into text), the same-keys (their
+ * value spans into spans) and the allowed ones, each once -- checked as
+ * JSON on the way.  On success *pp is past the object. */
+static int fits(cptr *pp, cptr end, const Shape *s, Out *text, cptr spans[][2]) {
+    Py_ssize_t mark = text->len;
+    int seen_text = 0;
+    unsigned seen = 0;
+    cptr p = *pp;
+    for (Py_ssize_t i = 0; i < s->n_same; i++) spans[i][0] = spans[i][1] = NULL;
+    if (p >= end || *p != '{') return 0;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') return 0;
+    for (;;) {
+        cptr k, k_end, v;
+        if (!plain_string(&p, end, &k, &k_end)) goto no;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':') goto no;
+        p = skip_ws(p + 1, end);
+        v = p;
+        if (bytes_is(s->text_key, k, k_end)) {
+            if (seen_text) goto no;
+            seen_text = 1;
+            Py_ssize_t before = text->len;
+            int r = unescape_string(&p, end, text);
+            if (r < 0) return -1;
+            if (r == 0 || text->len == before) goto no;
+        } else {
+            Py_ssize_t i;
+            for (i = 0; i < s->n_same; i++)
+                if (bytes_is(s->same[i], k, k_end)) break;
+            if (i < s->n_same) {
+                if (seen & (1u << i)) goto no;
+                seen |= 1u << i;
+                if (scan_value(&p, end) != J_VALID) goto no;
+                spans[i][0] = v;
+                spans[i][1] = p;
+            } else {
+                Py_ssize_t j, n = PyTuple_GET_SIZE(s->allowed);
+                for (j = 0; j < n; j++)
+                    if (bytes_is(PyTuple_GET_ITEM(s->allowed, j), k, k_end)) break;
+                if (j == n || scan_value(&p, end) != J_VALID) goto no;
+            }
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}' && seen_text) {
+            *pp = p + 1;
+            return 1;
+        }
+        goto no;
+    }
+no:
+    text->len = mark;
+    return 0;
+}
+
+static int load_shapes(PyObject *shapes, Shape *out, Py_ssize_t max) {
+    Py_ssize_t n = PyTuple_GET_SIZE(shapes);
+    if (n > max) n = max;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PyTuple_GET_ITEM(shapes, i), *same;
+        PyObject *event;
+        if (!PyArg_ParseTuple(t, "SSO!O!", &event, &out[i].text_key, &PyTuple_Type, &same, &PyTuple_Type, &out[i].allowed))
+            return -1;
+        out[i].event = (cptr)PyBytes_AS_STRING(event);
+        out[i].event_end = out[i].event + PyBytes_GET_SIZE(event);
+        out[i].n_same = PyTuple_GET_SIZE(same) < MAX_SAME ? PyTuple_GET_SIZE(same) : MAX_SAME;
+        for (Py_ssize_t j = 0; j < out[i].n_same; j++) {
+            out[i].same[j] = PyTuple_GET_ITEM(same, j);
+            if (!PyBytes_Check(out[i].same[j])) {
+                PyErr_SetString(PyExc_TypeError, "same-keys must be bytes");
+                return -1;
+            }
+        }
+    }
+    return (int)n;
+}
+
+/* A follower: the line at p, written exactly as sseq writes a record,
+ * {"event":E[,"id":I][,"t":T],"data":D}, with the lead's event E and data
+ * that fits the shape.  On success *data / *t are its spans and the end of
+ * the line (just past the data's closing brace and the record's) is
+ * returned; NULL otherwise. */
+static cptr follower(cptr p, cptr end, cptr event, Py_ssize_t event_len, const Shape *s, Out *text, cptr spans[][2],
+                     cptr *data, cptr *t, cptr *t_end) {
+    *t = *t_end = NULL;
+    if (end - p < 12 + event_len || memcmp(p, "{\"event\":\"", 10) != 0 || memcmp(p + 10, event, event_len) != 0 ||
+        p[10 + event_len] != '"')
+        return NULL;
+    p += 11 + event_len;
+    if (end - p > 7 && memcmp(p, ",\"id\":\"", 7) == 0) {
+        cptr a, b;
+        p += 6;
+        if (!plain_string(&p, end, &a, &b) || a == b) return NULL;
+    }
+    if (end - p > 5 && memcmp(p, ",\"t\":", 5) == 0) {
+        /* sseq writes %.3f: digits (no leading zero), a point, three digits. */
+        cptr v = p + 5, q = v;
+        while (q < end && is_digit(*q)) q++;
+        if (q == v || q - v > 9 || (*v == '0' && q - v > 1) || end - q < 4 || *q != '.' || !is_digit(q[1]) ||
+            !is_digit(q[2]) || !is_digit(q[3]))
+            return NULL;
+        *t = v;
+        *t_end = q + 4;
+        p = q + 4;
+    }
+    if (end - p < 9 || memcmp(p, ",\"data\":", 8) != 0) return NULL;
+    p += 8;
+    *data = p;
+    int r = fits(&p, end, s, text, spans);
+    if (r <= 0) return r < 0 ? (cptr)-1 : NULL;
+    if (p >= end || *p != '}') return NULL;
+    return p + 1;
+}
+
+static inline cptr line_end_of(cptr p, cptr end) {
+    cptr lf = memchr(p, '\n', end - p);
+    return lf ? lf : end;
+}
+
+/* delta_runs(buf, pos, shapes, digest) -> (lead, after, stop, count, shape, text, digest, ends, last_t)
+ *
+ * From buf[pos:], lines of NDJSON (the last one may lack its LF): the first
+ * line that leads a run -- a record whose event is a shape's and whose data
+ * fits it -- starts at ``lead`` (len(buf) when none does) and ends at
+ * ``after`` (past its LF).  Its ``count`` followers, up to ``stop``, are
+ * the lines after it with the same event, data that fits with the same
+ * values for the same-keys, written exactly as sseq writes a record (so
+ * that the data bytes are the record's raw bytes).  Everything before
+ * ``after`` is Python's to read.  Of the followers: ``text``, their texts
+ * joined; with ``digest``, ``event\ndata\n\n`` of each joined, ``ends``
+ * the end offset of each; ``last_t``, the t of the last as written (b""
+ * when none). */
+#define MAX_SHAPES 16
+static PyObject *delta_runs(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *shapes, *result = NULL, *ends = NULL;
+    Py_ssize_t pos;
+    int want_digest;
+    Shape shape[MAX_SHAPES];
+    cptr spans[MAX_SAME][2], lead_spans[MAX_SAME][2];
+    Out text = {NULL, 0, 0}, digest = {NULL, 0, 0};
+    if (!PyArg_ParseTuple(args, "y*nO!p:delta_runs", &view, &pos, &PyTuple_Type, &shapes, &want_digest)) return NULL;
+    int n_shapes = load_shapes(shapes, shape, MAX_SHAPES);
+    if (n_shapes < 0) goto done;
+    cptr base = (cptr)view.buf, end = base + view.len, p = base + (pos < 0 ? 0 : pos > view.len ? view.len : pos);
+    cptr lead = end, after = end, stop = end, last_t = NULL, last_t_end = NULL;
+    Py_ssize_t count = 0, which = -1;
+    Line l;
+    while (p < end) {
+        cptr e = line_end_of(p, end), next = e < end ? e + 1 : end;
+        if (read_line(p, e, &l)) {
+            for (which = 0; which < n_shapes; which++) {
+                const Shape *s = &shape[which];
+                if (s->event_end - s->event == l.event_end - l.event &&
+                    memcmp(s->event, l.event, l.event_end - l.event) == 0) {
+                    cptr d = l.data;
+                    int r = fits(&d, l.data_end, s, &text, lead_spans);
+                    if (r < 0) goto done;
+                    if (r) break;
+                }
+            }
+            if (which < n_shapes) {
+                lead = p;
+                after = next;
+                break;
+            }
+        }
+        p = next;
+    }
+    text.len = 0;
+    stop = after;
+    if (want_digest && !(ends = PyList_New(0))) goto done;
+    if (lead < end) {
+        const Shape *s = &shape[which];
+        Py_ssize_t event_len = l.event_end - l.event;
+        p = after;
+        while (p < end) {
+            cptr data, t, t_end, e = line_end_of(p, end);
+            Py_ssize_t mark = text.len;
+            cptr past = follower(p, e, l.event, event_len, s, &text, spans, &data, &t, &t_end);
+            if (past == (cptr)-1) goto done;
+            if (past != e) { /* (not one, or more after the record) */
+                text.len = mark;
+                break;
+            }
+            Py_ssize_t i;
+            for (i = 0; i < s->n_same; i++) {
+                Py_ssize_t a = spans[i][1] - spans[i][0], b = lead_spans[i][1] - lead_spans[i][0];
+                if (a != b || (a && memcmp(spans[i][0], lead_spans[i][0], a) != 0)) break;
+            }
+            if (i < s->n_same) {
+                text.len = mark;
+                break;
+            }
+            if (want_digest) {
+                cptr data_end = e - 1;
+                Py_ssize_t size = event_len + 1 + (data_end - data) + 2;
+                if (out_reserve(&digest, size)) goto done;
+                out_put(&digest, l.event, event_len);
+                out_put(&digest, "\n", 1);
+                out_put(&digest, data, data_end - data);
+                out_put(&digest, "\n\n", 2);
+                PyObject *at = PyLong_FromSsize_t(digest.len);
+                if (!at || PyList_Append(ends, at)) {
+                    Py_XDECREF(at);
+                    goto done;
+                }
+                Py_DECREF(at);
+            }
+            last_t = t;
+            last_t_end = t_end;
+            count++;
+            p = stop = e < end ? e + 1 : end;
+        }
+    }
+    {
+        PyObject *joined = PyUnicode_DecodeUTF8(text.buf ? text.buf : "", text.len, "strict");
+        if (!joined) goto done;
+        result = Py_BuildValue("(nnnnnNy#Oy#)", (Py_ssize_t)(lead - base), (Py_ssize_t)(after - base),
+                               (Py_ssize_t)(stop - base), count, which, joined, digest.buf ? digest.buf : "", digest.len,
+                               ends ? ends : Py_None, last_t ? (const char *)last_t : "", last_t ? last_t_end - last_t : 0);
+    }
+done:
+    Py_XDECREF(ends);
+    PyMem_Free(text.buf);
+    PyMem_Free(digest.buf);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"json_check", json_check, METH_VARARGS, "json_check(buf, start=0, end=-1) -> 1 valid JSON, 0 not, -1 unsure"},
     {"encode_blocks", encode_blocks, METH_VARARGS, "encode_blocks(chunk, pos, end, crlf, mid, limit, raw_data) -> (out, pos, lines)"},
     {"record_types", record_types, METH_VARARGS, "record_types(lines, start) -> (events, types, stop)"},
+    {"delta_runs", delta_runs, METH_VARARGS, "delta_runs(buf, pos, shapes, digest) -> (lead, after, stop, count, shape, text, digest, ends, last_t)"},
     {NULL, NULL, 0, NULL},
 };
 

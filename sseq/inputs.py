@@ -29,6 +29,7 @@ from .records import (
 from .speedups import compiled
 
 __all__ = [
+    "RecordRun",
     "Source",
     "open_source",
     "iter_sources",
@@ -176,6 +177,71 @@ class BadLines:
             self.first = error
 
 
+@dataclass(slots=True)
+class RecordRun:
+    """Records that repeat the one before them in all a reader looks at
+    (a run of text deltas: see :class:`sseq.providers.base.DeltaShape`),
+    taken in one call by the compiled core, which a reader that asks for
+    runs gets in place of their Records.
+
+    ``shape``: the index of the shape in ``providers.RUN_SHAPES``.
+    ``text``: the records' texts joined.  ``digest``: ``event\ndata\n\n``
+    of each record joined (the data as its exact bytes), with ``ends`` the
+    end offset of each in it (empty unless asked for).  ``last_t``: the t
+    of the last record, if any.  ``count`` records, whose NDJSON lines are
+    ``buf[start:stop]``, for a reader that cannot take the run whole
+    (:meth:`records`)."""
+
+    shape: int
+    text: str
+    digest: bytes
+    ends: list[int] | None
+    last_t: float | None
+    buf: bytes
+    start: int
+    stop: int
+    count: int
+
+    def lines(self) -> list[bytes]:
+        return _lines(self.buf, self.start, self.stop)
+
+    def records(self) -> list[Record]:
+        return [parse_record_line(line) for line in self.lines()]
+
+    def last(self) -> Record:
+        return parse_record_line(self.lines()[-1])
+
+
+def _lines(buf: bytes, start: int, stop: int) -> list[bytes]:
+    """The lines of ``buf[start:stop]`` (the last may lack its LF)."""
+    lines = buf[start:stop].split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _with_runs(buf: bytes, shapes: tuple, digest: bool, read_lines, batch: list, skip=None) -> BadInput | None:
+    """The records of the NDJSON lines in ``buf`` into ``batch``, runs of
+    deltas as RecordRuns (the compiled core finds them; ``digest``: with
+    their digest bytes); every other line through ``read_lines(start,
+    stop)``, which appends their records and returns a BadInput for a bad
+    line (then the reading stops there).  ``skip(n)`` hears of the n lines
+    of each run."""
+    delta_runs = compiled.delta_runs  # type: ignore[union-attr]
+    at, size = 0, len(buf)
+    while at < size:
+        lead, after, stop, count, shape, text, joined, ends, last_t = delta_runs(buf, at, shapes, digest)
+        error = read_lines(at, after)
+        if error is not None:
+            return error
+        if count:
+            batch.append(RecordRun(shape, text, joined, ends, float(last_t) if last_t else None, buf, after, stop, count))
+            if skip is not None:
+                skip(count)
+        at = stop
+    return None
+
+
 def iter_item_batches(
     source: Source,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
@@ -222,23 +288,88 @@ def iter_record_batches(
     raw_data: bool = False,
     include_all: bool = True,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-) -> Iterator[list[Record]]:
+    runs: tuple = (),
+    run_digests: bool = False,
+) -> Iterator[list]:
     """Records from a source, one list per read.  Raw SSE is parsed (with
     comments and retry-only blocks kept when ``include_all``); NDJSON records
     are read as they are.  A bad line ends the input with BadInput, after the
-    records before it have been yielded, unless ``skip_bad`` counts it."""
+    records before it have been yielded, unless ``skip_bad`` counts it.
+
+    ``runs``: delta shapes (``providers.RUN_SHAPES``) for a reader that
+    takes RecordRuns in its batches as well as Records; with the compiled
+    core, runs of such records then come as one RecordRun each (with their
+    digest bytes when ``run_digests``)."""
     chunks = iter_chunks(source)
     first, ndjson = _sniff(chunks)
     if not first:
         return
     source.content = True
+    if runs and compiled is None:
+        runs = ()
     if ndjson:
-        for batch in _iter_ndjson(source.name, first, chunks, skip_bad, parse_record_line):
+        batches = (_iter_ndjson_runs(source.name, first, chunks, skip_bad, runs, run_digests) if runs else
+                   _iter_ndjson(source.name, first, chunks, skip_bad, parse_record_line))
+        for batch in batches:
             source.eventful = True
             yield batch
         return
+    if runs and not raw_data:
+        yield from _iter_sse_runs(source, first, chunks, include_all, max_event_size, runs, run_digests)
+        return
     for items in iter_item_batches(source, max_event_size, include_all, chunks=_prepend(first, chunks)):
         yield [record_from_item(i, None, raw_data) for i in items if include_all or type(i) is Event]
+
+
+def _iter_ndjson_runs(name: str, first: bytes, chunks: Iterator[bytes], skip_bad: BadLines | None, runs: tuple,
+                      digest: bool):
+    """:func:`_iter_ndjson` of parse_record_line, with runs (see RecordRun)."""
+    line_no = 0
+    for buf in _iter_ndjson_buffers(first, chunks):
+        batch: list = []
+
+        def read_lines(start: int, stop: int, buf=buf, batch=batch) -> BadInput | None:
+            nonlocal line_no
+            for line in _lines(buf, start, stop):
+                line_no += 1
+                error = _read_line(name, line, line_no, parse_record_line, batch, skip_bad)
+                if error is not None:
+                    return error
+            return None
+
+        def skip(count: int) -> None:
+            nonlocal line_no
+            line_no += count
+
+        error = _with_runs(buf, runs, digest, read_lines, batch, skip)
+        if batch:
+            yield batch
+        if error is not None:
+            raise error
+
+
+def _iter_sse_runs(source: Source, first: bytes, chunks: Iterator[bytes], include_all: bool, max_event_size: int,
+                   runs: tuple, digest: bool):
+    """Raw SSE read with runs (see RecordRun): the compiled core writes the
+    common blocks as record lines, in which it then finds the runs."""
+    from .records import BlockEncoder
+
+    for items in iter_item_batches(source, max_event_size, include_all, chunks=_prepend(first, chunks), compact=True,
+                                   encoder=BlockEncoder()):
+        batch: list = []
+        for item in items:
+            if type(item) is bytes:
+
+                def read_lines(start: int, stop: int, buf=item, batch=batch) -> None:
+                    batch.extend(parse_record_line(line) for line in _lines(buf, start, stop))
+
+                _with_runs(item, runs, digest, read_lines, batch)
+            elif type(item) is tuple:
+                kind, payload, id, line = item
+                batch.append(record_from_item(Event(kind, payload, id, None, line)))
+            elif include_all or type(item) is Event:
+                batch.append(record_from_item(item))
+        yield batch
 
 
 def iter_type_batches(
@@ -351,25 +482,31 @@ def _iter_ndjson_types(name: str, first: bytes, chunks: Iterator[bytes], skip_ba
             raise error
 
 
-def _iter_ndjson_blocks(first: bytes, chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
-    """The complete lines of each read, as a list (the last one's without a
-    line end too); a line that spans reads is kept in pieces and joined
-    once, so that the cost stays linear in its length."""
+def _iter_ndjson_buffers(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The complete lines of each read, as one bytes (the input's last line
+    may lack its line end); a line that spans reads is kept in pieces and
+    joined once, so that the cost stays linear in its length."""
     partial: list[bytes] = []
     for chunk in _prepend(first, chunks):
-        if b"\n" not in chunk:
+        end = chunk.rfind(b"\n") + 1
+        if not end:
             partial.append(chunk)
             continue
+        whole = chunk if end == len(chunk) else chunk[:end]
         if partial:
-            partial.append(chunk)
-            chunk = b"".join(partial)
-        block = chunk.split(b"\n")
-        tail = block.pop()
-        partial = [tail] if tail else []
-        yield block
+            partial.append(whole)
+            whole = b"".join(partial)
+        partial = [chunk[end:]] if end < len(chunk) else []
+        yield whole
     rest = b"".join(partial)
     if rest.strip():
-        yield [rest]
+        yield rest
+
+
+def _iter_ndjson_blocks(first: bytes, chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
+    """The lines of each read, as a list (see _iter_ndjson_buffers)."""
+    for buf in _iter_ndjson_buffers(first, chunks):
+        yield _lines(buf, 0, len(buf))
 
 
 def _read_line(name: str, line: bytes, line_no: int, convert, batch: list, skip_bad: BadLines | None) -> BadInput | None:

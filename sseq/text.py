@@ -56,6 +56,19 @@ class TextAssembler:
             self.ends_with_newline = text.endswith("\n")
         return "".join(pieces)
 
+    def feed_run(self, run) -> str:
+        """A :class:`~sseq.inputs.RecordRun`: its records' text, as
+        :meth:`feed` of each would give it."""
+        fragment = self._stream.feed_run(run)
+        if fragment is None:
+            return "".join(self.feed(record) for record in run.records())
+        kind = fragment.kind
+        if kind != TEXT and (kind != REASONING or not self.reasoning):
+            return ""
+        # The record before it was this kind, in this block: no separator.
+        self.ends_with_newline = fragment.text.endswith("\n")
+        return fragment.text
+
     def finish(self) -> str:
         """What to write at the end: a final newline when the text lacks one."""
         return "" if self.last_kind is None or self.ends_with_newline else "\n"

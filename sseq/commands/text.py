@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from .. import console
-from ..inputs import BadLines, iter_batches
+from ..inputs import BadLines, RecordRun, iter_batches
 from ..options import input_files, max_event_size, report_skipped, skip_bad
 from ..output import Output
+from ..providers import RUN_SHAPES
 from ..text import TextAssembler
 
 
@@ -26,12 +27,15 @@ def command(files, reasoning, skip_bad, max_event_size):
     assembler = TextAssembler(reasoning)
     try:
         source = None
-        for this, batch in iter_batches(files, bad, streams.stdin, warn=streams.warn, max_event_size=max_event_size):
+        feed, feed_run = assembler.feed, assembler.feed_run
+        for this, batch in iter_batches(files, bad, streams.stdin, warn=streams.warn, max_event_size=max_event_size,
+                                        runs=RUN_SHAPES):
             if this is not source:
                 if source is not None:
                     assembler.new_input()
                 source = this
-            out.write("".join(assembler.feed(r) for r in batch).encode("utf-8", "replace"))
+            text = "".join([feed_run(r) if type(r) is RecordRun else feed(r) for r in batch])
+            out.write(text.encode("utf-8", "replace"))
     finally:
         out.write(assembler.finish().encode())
     report_skipped(bad)

@@ -12,11 +12,11 @@ Adding a family is one module with a ``FAMILY`` instance, listed in
 """
 
 from .base import REASONING, TEXT, TOOL, Api, Family, Fragment, Tokens, UsageObserver
-from .registry import (FAMILIES, StreamReader, detect_family, family_named, family_of, is_terminal,
+from .registry import (FAMILIES, RUN_SHAPES, StreamReader, detect_family, family_named, family_of, is_terminal,
                        maybe_error, maybe_http_error_message, maybe_provider_of_url)
 
 __all__ = [
-    "Api", "FAMILIES", "Family", "Fragment", "REASONING", "StreamReader", "TEXT", "TOOL", "Tokens",
+    "Api", "FAMILIES", "RUN_SHAPES", "Family", "Fragment", "REASONING", "StreamReader", "TEXT", "TOOL", "Tokens",
     "UsageObserver", "detect_family", "family_named", "family_of", "is_terminal", "maybe_error",
     "maybe_http_error_message", "maybe_provider_of_url",
 ]

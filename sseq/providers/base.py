@@ -135,6 +135,25 @@ def json_record(event: str, data: dict) -> Record:
     return Record(event, data, raw=orjson.dumps(data))
 
 
+@dataclass(frozen=True, slots=True)
+class DeltaShape:
+    """A record that, right after one like it, a family's readers treat the
+    same way: a fragment of ``kind`` whose text is ``data[text_key]`` (a
+    non-empty string), in the block of the record before, and nothing else
+    noted.  True when the event is ``event``, the data an object holding
+    the text key, the same values as the record before for ``same_keys``
+    (all a block depends on), and otherwise only ``other_keys`` (which no
+    reader looks at).  The compiled core takes runs of such records in one
+    call (sseq.inputs.RecordRun); tests/providers/test_delta_runs.py holds
+    each family to it."""
+
+    event: str
+    kind: str
+    text_key: str
+    same_keys: tuple[str, ...]
+    other_keys: tuple[str, ...]
+
+
 class TextReader:
     """One stream's text fragments, record by record.  This default asks
     the family for each record's fragments; a family whose text needs
@@ -203,6 +222,8 @@ class Family:
     default_provider: str | None = None
     # (host suffix, provider) pairs: who served a stream, from its url.
     hosts: tuple[tuple[str, str], ...] = ()
+    # Records its readers treat like the one before them (see DeltaShape).
+    delta_shapes: tuple[DeltaShape, ...] = ()
 
     def claims(self, record: Record) -> bool:
         """True when the record is in this family's format."""

@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..records import Record
-from .base import (REASONING, TEXT, TOOL, Api, Family, Fragment, TextReader, Tokens, UsageObserver, as_int,
-                   error_object_text, error_text, iter_items, json_record, maybe_int)
+from .base import (REASONING, TEXT, TOOL, Api, DeltaShape, Family, Fragment, TextReader, Tokens, UsageObserver,
+                   as_int, error_object_text, error_text, iter_items, json_record, maybe_int)
 
 TERMINAL_TYPES = frozenset(("response.completed", "response.incomplete", "response.failed", "response.done"))
 _FINAL_TYPES = ("response.completed", "response.incomplete", "response.failed")
@@ -189,9 +189,18 @@ class ResponsesObserver(UsageObserver):
         return dict(sorted(counts.items()))
 
 
+def _delta_shape(kind: str, fragment_kind: str) -> DeltaShape:
+    # A delta's block is _part_of's: its output index (else item id) and its
+    # content (or summary) index.  Its other keys no reader reads.
+    where = "summary_index" if "reasoning_summary" in kind else "content_index"
+    return DeltaShape(kind, fragment_kind, "delta", ("output_index", "item_id", where),
+                      ("type", "sequence_number", "logprobs", "obfuscation"))
+
+
 class OpenAIResponses(Family):
     api = Api.OPENAI_RESPONSES
     default_provider = "openai"
+    delta_shapes = tuple(_delta_shape(kind, fragment_kind) for kind, fragment_kind in _DELTA_KINDS.items())
 
     def claims(self, record: Record) -> bool:
         return record.type.startswith("response.")

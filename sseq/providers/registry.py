@@ -15,7 +15,7 @@ import orjson
 
 from ..records import Record, classify_data
 from . import anthropic, cohere, gemini, openai_chat, openai_responses
-from .base import Api, Family, Fragment, Tokens, UsageObserver
+from .base import Api, DeltaShape, Family, Fragment, Tokens, UsageObserver
 
 # In the order they are asked: the ones that claim by event type first.
 FAMILIES: tuple[Family, ...] = (
@@ -30,6 +30,13 @@ _BY_API = {family.api: family for family in FAMILIES}
 
 # Hosts of sseq.open's url, by suffix: who served the stream.
 _HOSTS = tuple(pair for family in FAMILIES for pair in family.hosts)
+
+# Every family's delta shapes, as the compiled core takes them (see
+# sseq.inputs.RecordRun: a run names its shape by its index here).
+_SHAPES: tuple[tuple[Family, DeltaShape], ...] = tuple(
+    (family, shape) for family in FAMILIES for shape in family.delta_shapes)
+RUN_SHAPES = tuple((shape.event.encode(), shape.text_key.encode(), tuple(k.encode() for k in shape.same_keys),
+                    tuple(k.encode() for k in shape.other_keys)) for _, shape in _SHAPES)
 
 # When the url does not say: the relays a stream gives away, most telling first.
 _HINTS = ("groq", "openrouter", "azure", "deepseek", "vllm", "vertex")
@@ -147,6 +154,7 @@ class StreamReader:
         self._last: Record | None = None
         self._readers: dict = {}
         self._observers: dict[Family, UsageObserver] = {}
+        self._last_fed: tuple[Family | None, list[Fragment]] = (None, [])
 
     @property
     def api(self) -> str:
@@ -181,7 +189,20 @@ class StreamReader:
             self.terminal = True
             if self._ended_at is None:
                 self._ended_at = record
+        self._last_fed = (family, fragments)
         return fragments
+
+    def feed_run(self, run) -> Fragment | None:
+        """Note a :class:`~sseq.inputs.RecordRun` that follows the record
+        fed last: its fragments as one (their texts joined), or None when
+        the run cannot be taken whole here (then feed its records)."""
+        family, shape = _SHAPES[run.shape]
+        fed_family, fragments = self._last_fed
+        if (fed_family is not family or self._ended_at is not None or len(fragments) != 1
+                or fragments[0].kind != shape.kind or type(self._last) is not Record):
+            return None
+        self._last = run.last()
+        return Fragment(shape.kind, run.text, fragments[0].block)
 
     def opens_next(self, record: Record) -> bool:
         """True when ``record`` begins a new stream: after a terminal

@@ -21,9 +21,9 @@ from typing import BinaryIO
 import orjson
 
 from ..errors import BadInput
-from ..inputs import BadLines, Source, iter_record_batches, open_source
+from ..inputs import BadLines, RecordRun, Source, iter_record_batches, open_source
 from ..parser import DEFAULT_MAX_EVENT_SIZE
-from ..providers import StreamReader, maybe_provider_of_url
+from ..providers import RUN_SHAPES, StreamReader, maybe_provider_of_url
 from ..records import CLOSE, OPEN, Record
 from ..walk import iter_folder_files
 from .estimate import estimate_output
@@ -121,6 +121,36 @@ class StreamCollector:
                 if self.counter is None:
                     break
                 self.counter.add(fragment.text)
+
+    def feed_run(self, run: RecordRun) -> None:
+        """A run of records (see RecordRun): counted and digested as
+        :meth:`feed` of each would, its text looked at once."""
+        if self.counter is not None or (self.first_output_t is None and run.last_t is not None):
+            fragment = None  # (each record's text and time count: read them one by one)
+        else:
+            fragment = self.reader.feed_run(run)
+        if fragment is None:
+            for record in run.records():
+                self.feed(record)
+            return
+        digest, ends, events = self.digest, run.ends, self.events
+        assert ends is not None  # (asked for: see iter_file_usages)
+        # Checkpoints fall at event counts 1, 2, 4, 8...: the digest is
+        # taken there, mid-run too.
+        start = 0
+        checkpoint = 1
+        while checkpoint <= events:
+            checkpoint <<= 1
+        while checkpoint <= events + run.count:
+            end = ends[checkpoint - events - 1]
+            digest.update(run.digest[start:end])
+            self.checkpoints.append(digest.copy().hexdigest()[:16])
+            start = end
+            checkpoint <<= 1
+        digest.update(run.digest[start:] if start else run.digest)
+        self.events = events + run.count
+        if run.last_t is not None:
+            self.last_t = run.last_t
 
     def _feed_own(self, record: Record) -> None:
         data = record.data if type(record.data) is dict else {}
@@ -235,11 +265,14 @@ def iter_file_usages(
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     on_source: Callable[[Source], None] | None = None,
     stdin: BinaryIO | None = None,
+    runs: bool = True,
 ) -> Iterator[StreamUsage]:
     """The streams of one input (``-`` is ``stdin``), in order.  A bad line
     ends the input with BadInput after the streams read before it (the one
     it interrupted included) have been yielded.  ``on_source`` gets the
-    input once read (for :meth:`Source.warnings`)."""
+    input once read (for :meth:`Source.warnings`).  ``runs``: runs of text
+    deltas are taken whole where the compiled core finds them (False: record
+    by record, the reference the tests hold runs to)."""
     source = open_source(path, stdin)
     name = source.name
     fallback = _file_time(path)
@@ -247,8 +280,14 @@ def iter_file_usages(
     current = StreamCollector(name, index, fallback, estimator)
     error: BadInput | None = None
     try:
-        for batch in iter_record_batches(source, skip_bad, include_all=False, max_event_size=max_event_size):
+        # Runs of text deltas come whole (RecordRun) unless every text counts.
+        shapes = RUN_SHAPES if runs and estimator is None else ()
+        for batch in iter_record_batches(source, skip_bad, include_all=False, max_event_size=max_event_size,
+                                         runs=shapes, run_digests=True):
             for record in batch:
+                if type(record) is RecordRun:
+                    current.feed_run(record)
+                    continue
                 if record.event == OPEN and not (type(record.data) is dict and record.data.get("resume") is True):
                     if not current.empty:
                         yield current.finish()
