@@ -26,6 +26,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 #define J_INVALID 0
@@ -116,10 +117,25 @@ static inline int hex4(cptr p, unsigned *out) {
 
 /* The string whose opening quote is at *pp: on success *pp is past its
  * closing quote.  *escaped is set when it holds a backslash. */
+/* Whether any of the 8 bytes in w needs a look: a control byte, a quote,
+ * a backslash or a non-ASCII byte (the classic SWAR tests, exact). */
+static inline int needs_look(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+    uint64_t control = (w & ~highs) + (ones * (0x80 - 0x20));
+    return ((w | ~control | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & highs) != 0;
+}
+
 static int scan_string(cptr *pp, cptr end, int *escaped) {
     cptr p = *pp + 1;
     for (;;) {
-        /* The common run: printable ASCII. */
+        /* The common run: printable ASCII, eight bytes at a time. */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (needs_look(w)) break;
+            p += 8;
+        }
         while (p < end && string_class[*p] == C_PLAIN) p++;
         if (p >= end) return J_INVALID;
         unsigned char k = string_class[*p];
