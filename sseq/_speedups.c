@@ -942,11 +942,11 @@ static inline cptr line_end_of(cptr p, cptr end) {
     return lf ? lf : end;
 }
 
-/* delta_runs(buf, pos, shapes, digest) -> (lead, after, stop, count, shape, text, digest, ends, last_t)
+/* delta_runs(buf, pos, end, shapes, digest) -> (lead, after, stop, count, shape, text, digest, ends, last_t)
  *
- * From buf[pos:], lines of NDJSON (the last one may lack its LF): the first
+ * From buf[pos:end], lines of NDJSON (the last one may lack its LF): the first
  * line that leads a run -- a record whose event is a shape's and whose data
- * fits it -- starts at ``lead`` (len(buf) when none does) and ends at
+ * fits it -- starts at ``lead`` (end when none does) and ends at
  * ``after`` (past its LF).  Its ``count`` followers, up to ``stop``, are
  * the lines after it with the same event, data that fits with the same
  * values for the same-keys, written exactly as sseq writes a record (so
@@ -959,15 +959,19 @@ static inline cptr line_end_of(cptr p, cptr end) {
 static PyObject *delta_runs(PyObject *self, PyObject *args) {
     Py_buffer view;
     PyObject *shapes, *result = NULL, *ends = NULL;
-    Py_ssize_t pos;
+    Py_ssize_t pos, stop_at;
     int want_digest;
     Shape shape[MAX_SHAPES];
     cptr spans[MAX_SAME][2], lead_spans[MAX_SAME][2];
     Out text = {NULL, 0, 0}, digest = {NULL, 0, 0};
-    if (!PyArg_ParseTuple(args, "y*nO!p:delta_runs", &view, &pos, &PyTuple_Type, &shapes, &want_digest)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*nnO!p:delta_runs", &view, &pos, &stop_at, &PyTuple_Type, &shapes, &want_digest))
+        return NULL;
     int n_shapes = load_shapes(shapes, shape, MAX_SHAPES);
     if (n_shapes < 0) goto done;
-    cptr base = (cptr)view.buf, end = base + view.len, p = base + (pos < 0 ? 0 : pos > view.len ? view.len : pos);
+    if (stop_at < 0 || stop_at > view.len) stop_at = view.len;
+    if (pos < 0) pos = 0;
+    if (pos > stop_at) pos = stop_at;
+    cptr base = (cptr)view.buf, end = base + stop_at, p = base + pos;
     cptr lead = end, after = end, stop = end, last_t = NULL, last_t_end = NULL;
     Py_ssize_t count = 0, which = -1;
     Line l;
@@ -1057,7 +1061,7 @@ static PyMethodDef methods[] = {
     {"json_check", json_check, METH_VARARGS, "json_check(buf, start=0, end=-1) -> 1 valid JSON, 0 not, -1 unsure"},
     {"encode_blocks", encode_blocks, METH_VARARGS, "encode_blocks(chunk, pos, end, crlf, mid, limit, raw_data) -> (out, pos, lines)"},
     {"record_types", record_types, METH_VARARGS, "record_types(lines, start) -> (events, types, stop)"},
-    {"delta_runs", delta_runs, METH_VARARGS, "delta_runs(buf, pos, shapes, digest) -> (lead, after, stop, count, shape, text, digest, ends, last_t)"},
+    {"delta_runs", delta_runs, METH_VARARGS, "delta_runs(buf, pos, end, shapes, digest) -> (lead, after, stop, count, shape, text, digest, ends, last_t)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -209,7 +209,9 @@ class RecordRun:
         return [parse_record_line(line) for line in self.lines()]
 
     def last(self) -> Record:
-        return parse_record_line(self.lines()[-1])
+        start = self.buf.rfind(b"\n", self.start, self.stop - 1) + 1
+        end = self.buf.find(b"\n", start, self.stop)
+        return parse_record_line(self.buf[start:end if end >= 0 else self.stop])
 
 
 def _lines(buf: bytes, start: int, stop: int) -> list[bytes]:
@@ -220,17 +222,18 @@ def _lines(buf: bytes, start: int, stop: int) -> list[bytes]:
     return lines
 
 
-def _with_runs(buf: bytes, shapes: tuple, digest: bool, read_lines, batch: list, skip=None) -> BadInput | None:
-    """The records of the NDJSON lines in ``buf`` into ``batch``, runs of
+def _with_runs(buf: bytes, start: int, end: int, shapes: tuple, digest: bool, read_lines, batch: list,
+               skip=None) -> BadInput | None:
+    """The records of the NDJSON lines in ``buf[start:end]`` into ``batch``, runs of
     deltas as RecordRuns (the compiled core finds them; ``digest``: with
     their digest bytes); every other line through ``read_lines(start,
     stop)``, which appends their records and returns a BadInput for a bad
     line (then the reading stops there).  ``skip(n)`` hears of the n lines
     of each run."""
     delta_runs = compiled.delta_runs  # type: ignore[union-attr]
-    at, size = 0, len(buf)
-    while at < size:
-        lead, after, stop, count, shape, text, joined, ends, last_t = delta_runs(buf, at, shapes, digest)
+    at = start
+    while at < end:
+        lead, after, stop, count, shape, text, joined, ends, last_t = delta_runs(buf, at, end, shapes, digest)
         error = read_lines(at, after)
         if error is not None:
             return error
@@ -325,7 +328,7 @@ def _iter_ndjson_runs(name: str, first: bytes, chunks: Iterator[bytes], skip_bad
                       digest: bool):
     """:func:`_iter_ndjson` of parse_record_line, with runs (see RecordRun)."""
     line_no = 0
-    for buf in _iter_ndjson_buffers(first, chunks):
+    for buf, begin, end in _iter_ndjson_spans(first, chunks):
         batch: list = []
 
         def read_lines(start: int, stop: int, buf=buf, batch=batch) -> BadInput | None:
@@ -341,7 +344,7 @@ def _iter_ndjson_runs(name: str, first: bytes, chunks: Iterator[bytes], skip_bad
             nonlocal line_no
             line_no += count
 
-        error = _with_runs(buf, runs, digest, read_lines, batch, skip)
+        error = _with_runs(buf, begin, end, runs, digest, read_lines, batch, skip)
         if batch:
             yield batch
         if error is not None:
@@ -363,7 +366,7 @@ def _iter_sse_runs(source: Source, first: bytes, chunks: Iterator[bytes], includ
                 def read_lines(start: int, stop: int, buf=item, batch=batch) -> None:
                     batch.extend(parse_record_line(line) for line in _lines(buf, start, stop))
 
-                _with_runs(item, runs, digest, read_lines, batch)
+                _with_runs(item, 0, len(item), runs, digest, read_lines, batch)
             elif type(item) is tuple:
                 kind, payload, id, line = item
                 batch.append(record_from_item(Event(kind, payload, id, None, line)))
@@ -501,6 +504,30 @@ def _iter_ndjson_buffers(first: bytes, chunks: Iterator[bytes]) -> Iterator[byte
     rest = b"".join(partial)
     if rest.strip():
         yield rest
+
+
+def _iter_ndjson_spans(first: bytes, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """As _iter_ndjson_buffers, without copying a read: ``(buf, start,
+    end)``, the complete lines being ``buf[start:end]``; a line that spans
+    reads comes joined on its own."""
+    partial: list[bytes] = []
+    for chunk in _prepend(first, chunks):
+        end = chunk.rfind(b"\n") + 1
+        if not end:
+            partial.append(chunk)
+            continue
+        start = 0
+        if partial:
+            start = chunk.find(b"\n") + 1
+            partial.append(chunk[:start])
+            line = b"".join(partial)
+            yield line, 0, len(line)
+        partial = [chunk[end:]] if end < len(chunk) else []
+        if start < end:
+            yield chunk, start, end
+    rest = b"".join(partial)
+    if rest.strip():
+        yield rest, 0, len(rest)
 
 
 def _iter_ndjson_blocks(first: bytes, chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
