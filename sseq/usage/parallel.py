@@ -97,7 +97,13 @@ def iter_usages_parallel(
     # beside the reading, few enough that the work stays spread.
     chunksize = max(1, min(64, len(paths) // (jobs * 8)))
     work = [(path, estimate, skip_bad is not None, max_event_size) for path in paths]
-    context = multiprocessing.get_context("forkserver")
+    # Forked workers start at once with sseq already imported (a forkserver's
+    # import costs more than reading a few hundred recordings); forking is
+    # safe while this process runs no other thread, else the forkserver.
+    import threading
+
+    single = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if single else "forkserver")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_quiet_worker) as pool:
         for path, (usages, problem, skipped, seen) in zip(paths, pool.map(_read_file, work, chunksize=chunksize),
                                                     strict=True):
