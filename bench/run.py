@@ -658,8 +658,11 @@ def machine() -> dict:
         pass
     python3 = shutil.which("python3")
     version = subprocess.run(["python3", "--version"], capture_output=True, text=True).stdout.strip() if python3 else "-"
+    # Which core the sseq under test runs on (its own interpreter, its own environment).
+    core = subprocess.run([PY, "-c", "from sseq.speedups import core_name; print(core_name())"],
+                          capture_output=True, text=True).stdout.strip() or "unknown"
     return {"cores": os.cpu_count(), "cpu": cpu, "python3": version, "sseq_python": platform.python_version(),
-            "platform": platform.platform(), "load_before": os.getloadavg()}
+            "platform": platform.platform(), "load_before": os.getloadavg(), "core": core}
 
 
 def _cell(text: str) -> str:
@@ -752,6 +755,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown section(s): {', '.join(unknown)}")
     started = time.time()
+    about = machine()  # (its load average is the one before the run)
     notes: list[str] = []
     if shutil.which("jq") is None and "filter" in chosen:
         notes.append("the jq binary is not installed (apt-get install jq): the filter comparison is skipped")
@@ -761,11 +765,10 @@ def main() -> int:
     for name in chosen:
         rows.extend(SECTIONS[name](args.rounds, info))
     elapsed = time.time() - started
-    about = machine()
     report = table(rows)
     about["load_after"] = os.getloadavg()
     header = (f"Machine: {about['cores']} cores, {about['cpu']}, {about['python3']} "
-              f"(sseq on Python {about['sseq_python']}), {about['platform']}. "
+              f"(sseq on Python {about['sseq_python']}, its {about['core']} core), {about['platform']}. "
               f"{args.rounds} rounds after a warm-up, alternating; medians. Bench took {elapsed:.0f} s. "
               f"Load average {about['load_before'][0]:.1f} before, {about['load_after'][0]:.1f} after."
               + (" QUICK run: small inputs, ratios indicative only." if args.quick else ""))
