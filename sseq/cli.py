@@ -17,6 +17,8 @@ from typing import BinaryIO, NoReturn
 
 import click
 
+from .speedups import core_name
+
 from .console import Console
 from .errors import ExitStatus, SseqError
 
@@ -65,7 +67,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="sseq", prog_name="sseq")
+@click.version_option(package_name="sseq", prog_name="sseq", message=f"%(prog)s %(version)s ({core_name()} core)")
 def cli() -> None:
     """Capture, replay, filter and total Server-Sent Events streams.
 
