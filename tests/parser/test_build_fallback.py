@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 
 from helpers.paths import REAL_FILES, ROOT
 
@@ -26,14 +27,18 @@ def test_an_install_without_a_c_compiler_runs_in_pure_python_with_the_same_outpu
     assert done.returncode == 0, done.stderr
     assert not list((target / "sseq").glob("_speedups*.so"))
 
-    run_env = {**os.environ, "PYTHONPATH": str(target)}
+    # -S: without the site hooks, so that the editable install of this
+    # checkout does not answer for "sseq"; the dependencies come from the
+    # same site-packages, named on the path.
+    site = sysconfig.get_paths()["purelib"]
+    run_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), site])}
     run_env.pop("SSEQ_PURE_PYTHON", None)
     # (Run from elsewhere than the checkout, whose sseq/ would come first.)
-    version = subprocess.run([sys.executable, "-m", "sseq", "--version"], env=run_env, capture_output=True, text=True,
+    version = subprocess.run([sys.executable, "-S", "-m", "sseq", "--version"], env=run_env, capture_output=True, text=True,
                              cwd=tmp_path)
     assert "pure Python" in version.stdout
-    fixture = next(path for path in REAL_FILES if "responses" in path.name)
-    fallback = subprocess.run([sys.executable, "-m", "sseq", "parse", str(fixture)], env=run_env, capture_output=True,
+    fixture = max(REAL_FILES, key=lambda path: path.stat().st_size)
+    fallback = subprocess.run([sys.executable, "-S", "-m", "sseq", "parse", str(fixture)], env=run_env, capture_output=True,
                               cwd=tmp_path)
     built = subprocess.run([sys.executable, "-m", "sseq", "parse", str(fixture)], capture_output=True)
     assert fallback.returncode == built.returncode == 0
