@@ -287,6 +287,25 @@ def test_max_time_bounds_an_exchange_also_with_keepalives(upstream, tmp_path):
     assert only_recording(tmp_path)[-1]["data"]["reason"] == "max-time"
 
 
+@pytest.mark.parametrize("connection", [(), (("Connection", "close"),)], ids=["keep-alive", "close"])
+def test_max_time_cuts_a_stream_that_stalls_near_its_end_on_time(upstream, tmp_path, connection):
+    # (An answer with Connection: close has its socket held by the body's
+    # reader alone: each read's wait is still cut to what max-time leaves.)
+    @upstream.route("/v1/chat/completions")
+    def chat(x):
+        x.start(headers=connection)
+        for _ in range(8):
+            x.send(chat_chunk("tick"))
+            x.stall(0.1)
+        x.stall(5)
+
+    with ProxyServer(upstream.url(), record=str(tmp_path), max_time=1.0) as proxy:
+        started = time.monotonic()
+        status, _, _, complete = post(proxy.url, "/v1/chat/completions")
+    assert not complete and time.monotonic() - started < 1.6
+    assert only_recording(tmp_path)[-1]["data"]["reason"] == "max-time"
+
+
 def test_an_upstream_that_refuses_connections_gives_502_with_json_saying_so(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
