@@ -34,11 +34,6 @@ from ..redact import Scrubber, redact_query, secret_values
 __all__ = ["RecordingFolder", "ExchangeRecording", "recording_name", "BODY_LIMIT"]
 
 BODY_LIMIT = 16 * 1024 * 1024  # the most of a non-stream answer kept in sseq.close
-# A recording is written once and read later, if ever: past this many bytes
-# its pages are handed to the disk and dropped from the page cache as it
-# grows (see _Writer).
-DROP_CACHE_EVERY = 8 * 1024 * 1024
-_fadvise = getattr(os, "posix_fadvise", None)  # (not on macOS or Windows)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
@@ -95,15 +90,7 @@ class RecordingFolder:
 
 class _Writer:
     """One recording file, written line by line; the first failed write
-    closes it for good (and says so once).
-
-    Each write reaches the file at once.  A big recording does not stay in
-    the page cache: every DROP_CACHE_EVERY bytes its written pages are sent
-    to the disk and dropped (``posix_fadvise`` DONTNEED, which starts the
-    writeback without waiting for it).  Left there, hundreds of MB of dirty
-    pages make every further write slow once memory is short (a 200 MB
-    stream recorded three times here: 4 GB/s of writes at first, 400 MB/s
-    by the third) and push out what other programs keep cached."""
+    closes it for good (and says so once)."""
 
     def __init__(self, folder: RecordingFolder, name: str):
         self.folder = folder
@@ -111,7 +98,6 @@ class _Writer:
         self.path = os.path.join(folder.path, name) if folder.path is not None else None
         self._file: BinaryIO | None = None
         self.broken = False
-        self._unadvised = 0  # bytes written since the last drop
 
     def write(self, lines: Iterable[bytes]) -> None:
         if self.path is None or self.broken:
@@ -119,15 +105,8 @@ class _Writer:
         try:
             if self._file is None:
                 self._file = open(self.path, "wb")
-            data = b"".join(lines)
-            self._file.write(data)
+            self._file.write(b"".join(lines))
             self._file.flush()
-            self._unadvised += len(data)
-            if self._unadvised >= DROP_CACHE_EVERY and _fadvise is not None:
-                self._unadvised = 0
-                # The whole file: pages still being written back at the
-                # last call are clean by now, and go too.
-                _fadvise(self._file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         except OSError as exc:
             self._break(exc)
 
