@@ -209,7 +209,7 @@ class RecordRun:
         return [parse_record_line(line) for line in self.lines()]
 
     def last(self) -> Record:
-        start = self.buf.rfind(b"\n", self.start, self.stop - 1) + 1
+        start = max(self.start, self.buf.rfind(b"\n", self.start, self.stop - 1) + 1)
         end = self.buf.find(b"\n", start, self.stop)
         return parse_record_line(self.buf[start:end if end >= 0 else self.stop])
 

@@ -7,6 +7,7 @@ field sseq does not write, spacing, a bad line), as records and as raw SSE.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sseq.errors import BadInput
-from sseq.inputs import RecordRun, iter_record_batches, open_source
+from sseq.inputs import RecordRun, Source, iter_record_batches, open_source
 from sseq.providers import FAMILIES, RUN_SHAPES
 from sseq.text import TextAssembler
 from sseq.usage.streams import iter_file_usages
@@ -26,16 +27,37 @@ PURE_RUN = os.environ.get("SSEQ_PURE_PYTHON", "") not in ("", "0")
 pytestmark = pytest.mark.skipif(PURE_RUN, reason="the pure Python run: no runs to compare")
 
 
-def text_of(path, runs: bool, reasoning: bool = False) -> tuple[str, int]:
-    """What ``sseq text`` writes for a file, and how many runs it took."""
+class Trickle(io.RawIOBase):
+    """A file read a few hundred bytes at a time, as a pipe may hand it over."""
+
+    def __init__(self, data: bytes, step: int):
+        self.data, self.at, self.step = data, 0, step
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, size: int = -1) -> bytes:
+        piece = self.data[self.at:self.at + min(self.step, size if size > 0 else self.step)]
+        self.at += len(piece)
+        return piece
+
+
+def text_of(path, runs: bool, reasoning: bool = False, step: int | None = None) -> tuple[str, int]:
+    """What ``sseq text`` writes for a file (read ``step`` bytes at a time,
+    or whole), and how many runs it took."""
     assembler = TextAssembler(reasoning)
     out, taken = [], 0
     source = open_source(str(path))
+    if step is not None:
+        source.stream.close()
+        source = Source(source.name, Trickle(path.read_bytes(), step))
     try:
         for batch in iter_record_batches(source, runs=RUN_SHAPES if runs else ()):
             for item in batch:
                 if type(item) is RecordRun:
                     taken += 1
+                    # A run's last record is the one its records end with.
+                    assert item.last() == item.records()[-1]
                     out.append(assembler.feed_run(item))
                 else:
                     out.append(assembler.feed(item))
@@ -71,6 +93,7 @@ def test_real_streams_read_the_same_with_runs(path, tmp_path):
     records = tmp_path / (path.stem + ".ndjson")
     records.write_bytes(invoke("parse", str(path)).stdout)
     assert text_of(records, True)[0] == text_of(records, False)[0]
+    assert text_of(records, True, step=333)[0] == text_of(records, False)[0]
     assert usages_of(records, True) == usages_of(records, False)
 
 
@@ -142,5 +165,6 @@ def test_generated_streams_read_the_same_with_runs(tmp_path_factory, deltas, t, 
     records = folder / "stream.ndjson"
     records.write_bytes(body)
     assert text_of(records, True)[0] == text_of(records, False)[0]
+    assert text_of(records, True, step=97)[0] == text_of(records, False)[0]
     assert text_of(records, True, True)[0] == text_of(records, False, True)[0]
     assert usages_of(records, True) == usages_of(records, False)
