@@ -26,6 +26,7 @@ from .records import (
     parse_record_types,
     record_from_item,
 )
+from .runs import RecordRun, lines_of, with_runs
 from .speedups import compiled
 
 __all__ = [
@@ -177,74 +178,6 @@ class BadLines:
             self.first = error
 
 
-@dataclass(slots=True)
-class RecordRun:
-    """Records that repeat the one before them in all a reader looks at
-    (a run of text deltas: see :class:`sseq.providers.base.DeltaShape`),
-    taken in one call by the compiled core, which a reader that asks for
-    runs gets in place of their Records.
-
-    ``shape``: the index of the shape in ``providers.RUN_SHAPES``.
-    ``text``: the records' texts joined.  ``digest``: ``event\ndata\n\n``
-    of each record joined (the data as its exact bytes), with ``ends`` the
-    end offset of each in it (empty unless asked for).  ``last_t``: the t
-    of the last record, if any.  ``count`` records, whose NDJSON lines are
-    ``buf[start:stop]``, for a reader that cannot take the run whole
-    (:meth:`records`)."""
-
-    shape: int
-    text: str
-    digest: bytes
-    ends: list[int] | None
-    last_t: float | None
-    buf: bytes
-    start: int
-    stop: int
-    count: int
-
-    def lines(self) -> list[bytes]:
-        return _lines(self.buf, self.start, self.stop)
-
-    def records(self) -> list[Record]:
-        return [parse_record_line(line) for line in self.lines()]
-
-    def last(self) -> Record:
-        start = max(self.start, self.buf.rfind(b"\n", self.start, self.stop - 1) + 1)
-        end = self.buf.find(b"\n", start, self.stop)
-        return parse_record_line(self.buf[start:end if end >= 0 else self.stop])
-
-
-def _lines(buf: bytes, start: int, stop: int) -> list[bytes]:
-    """The lines of ``buf[start:stop]`` (the last may lack its LF)."""
-    lines = buf[start:stop].split(b"\n")
-    if not lines[-1]:
-        lines.pop()
-    return lines
-
-
-def _with_runs(buf: bytes, start: int, end: int, shapes: tuple, digest: bool, read_lines, batch: list,
-               skip=None) -> BadInput | None:
-    """The records of the NDJSON lines in ``buf[start:end]`` into ``batch``, runs of
-    deltas as RecordRuns (the compiled core finds them; ``digest``: with
-    their digest bytes); every other line through ``read_lines(start,
-    stop)``, which appends their records and returns a BadInput for a bad
-    line (then the reading stops there).  ``skip(n)`` hears of the n lines
-    of each run."""
-    delta_runs = compiled.delta_runs  # type: ignore[union-attr]
-    at = start
-    while at < end:
-        lead, after, stop, count, shape, text, joined, ends, last_t = delta_runs(buf, at, end, shapes, digest)
-        error = read_lines(at, after)
-        if error is not None:
-            return error
-        if count:
-            batch.append(RecordRun(shape, text, joined, ends, float(last_t) if last_t else None, buf, after, stop, count))
-            if skip is not None:
-                skip(count)
-        at = stop
-    return None
-
-
 def iter_item_batches(
     source: Source,
     max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
@@ -333,7 +266,7 @@ def _iter_ndjson_runs(name: str, first: bytes, chunks: Iterator[bytes], skip_bad
 
         def read_lines(start: int, stop: int, buf=buf, batch=batch) -> BadInput | None:
             nonlocal line_no
-            for line in _lines(buf, start, stop):
+            for line in lines_of(buf, start, stop):
                 line_no += 1
                 error = _read_line(name, line, line_no, parse_record_line, batch, skip_bad)
                 if error is not None:
@@ -344,7 +277,7 @@ def _iter_ndjson_runs(name: str, first: bytes, chunks: Iterator[bytes], skip_bad
             nonlocal line_no
             line_no += count
 
-        error = _with_runs(buf, begin, end, runs, digest, read_lines, batch, skip)
+        error = with_runs(buf, begin, end, runs, digest, read_lines, batch, skip)
         if batch:
             yield batch
         if error is not None:
@@ -364,9 +297,9 @@ def _iter_sse_runs(source: Source, first: bytes, chunks: Iterator[bytes], includ
             if type(item) is bytes:
 
                 def read_lines(start: int, stop: int, buf=item, batch=batch) -> None:
-                    batch.extend(parse_record_line(line) for line in _lines(buf, start, stop))
+                    batch.extend(parse_record_line(line) for line in lines_of(buf, start, stop))
 
-                _with_runs(item, 0, len(item), runs, digest, read_lines, batch)
+                with_runs(item, 0, len(item), runs, digest, read_lines, batch)
             elif type(item) is tuple:
                 kind, payload, id, line = item
                 batch.append(record_from_item(Event(kind, payload, id, None, line)))
@@ -533,7 +466,7 @@ def _iter_ndjson_spans(first: bytes, chunks: Iterator[bytes]) -> Iterator[tuple[
 def _iter_ndjson_blocks(first: bytes, chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
     """The lines of each read, as a list (see _iter_ndjson_buffers)."""
     for buf in _iter_ndjson_buffers(first, chunks):
-        yield _lines(buf, 0, len(buf))
+        yield lines_of(buf, 0, len(buf))
 
 
 def _read_line(name: str, line: bytes, line_no: int, convert, batch: list, skip_bad: BadLines | None) -> BadInput | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from .. import console
-from ..inputs import BadLines, RecordRun, iter_batches
+from ..inputs import BadLines, iter_batches
+from ..runs import RecordRun
 from ..options import input_files, max_event_size, report_skipped, skip_bad
 from ..output import Output
 from ..providers import RUN_SHAPES

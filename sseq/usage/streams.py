@@ -21,7 +21,8 @@ from typing import BinaryIO
 import orjson
 
 from ..errors import BadInput
-from ..inputs import BadLines, RecordRun, Source, iter_record_batches, open_source
+from ..inputs import BadLines, Source, iter_record_batches, open_source
+from ..runs import RecordRun
 from ..parser import DEFAULT_MAX_EVENT_SIZE
 from ..providers import RUN_SHAPES, StreamReader, maybe_provider_of_url
 from ..records import CLOSE, OPEN, Record

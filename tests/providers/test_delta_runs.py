@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sseq.errors import BadInput
-from sseq.inputs import RecordRun, Source, iter_record_batches, open_source
+from sseq.inputs import Source, iter_record_batches, open_source
+from sseq.runs import RecordRun
 from sseq.providers import FAMILIES, RUN_SHAPES
 from sseq.text import TextAssembler
 from sseq.usage.streams import iter_file_usages
