@@ -26,11 +26,10 @@ from .records import (
     parse_record_types,
     record_from_item,
 )
-from .runs import RecordRun, lines_of, with_runs
+from .runs import lines_of, with_runs
 from .speedups import compiled
 
 __all__ = [
-    "RecordRun",
     "Source",
     "open_source",
     "iter_sources",
