@@ -10,7 +10,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..records import Record
+from ..providers import RUN_SHAPES
+from ..records import Record, parse_record_line
+from ..runs import RecordRun, lines_of, with_runs
 from ..usage.model import StreamUsage
 from ..usage.streams import StreamCollector
 
@@ -80,6 +82,22 @@ class UsageTap:
 
     def __call__(self, record: Record) -> None:
         self._collector.feed(record)
+
+    def feed_lines(self, lines: bytes) -> None:
+        """Records as the compiled core wrote them (NDJSON lines): runs of
+        text deltas are counted whole, as ``sseq usage`` counts them."""
+        collector = self._collector
+        batch: list = []
+
+        def read_lines(start: int, stop: int) -> None:
+            batch.extend(parse_record_line(line) for line in lines_of(lines, start, stop))
+
+        with_runs(lines, 0, len(lines), RUN_SHAPES, True, read_lines, batch)
+        for item in batch:
+            if type(item) is RecordRun:
+                collector.feed_run(item)
+            else:
+                collector.feed(item)
 
     def finish(self) -> StreamUsage | None:
         """The stream's row; None when nothing was seen."""

@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable
 from ..cassette.records import close_record, open_record, recording_host, started_now
 from ..cassette.request import describe_request
 from ..parser import DEFAULT_MAX_EVENT_SIZE, Event, EventStreamParser, EventTooLarge
-from ..records import BlockEncoder, Record, block_encoder, encode_items, format_record, record_from_item
+from ..records import (BlockEncoder, Record, block_encoder, encode_items, format_record, parse_record_line,
+                       record_from_item)
 from ..redact import Scrubber, redact_query, secret_values
 
 __all__ = ["RecordingFolder", "ExchangeRecording", "recording_name", "BODY_LIMIT"]
@@ -167,10 +168,13 @@ class ExchangeRecording:
     request left for the upstream; an event's ``t`` is when the read that
     completed it arrived.
 
-    Without a sink no Record is built for the events: the parser hands its
-    items over compact, and the compiled core (when built) encodes runs of
-    common blocks straight into the file's lines; the bytes are the same
-    either way (``encode_items`` is ``format_record`` of ``record_from_item``).
+    No Record is built for the events on the way to the file: the parser
+    hands its items over compact, and the compiled core (when built) encodes
+    runs of common blocks straight into the file's lines; the bytes are the
+    same either way (``encode_items`` is ``format_record`` of
+    ``record_from_item``).  A sink with ``feed_lines`` is handed those lines
+    as they are (the usage tap reads runs of deltas whole), any other gets
+    Records.
     """
 
     def __init__(self, folder: RecordingFolder, method: str, target: str, headers: list[tuple[str, str]],
@@ -195,7 +199,6 @@ class ExchangeRecording:
         self._opened = False
         self._closed = False
         self._parser: EventStreamParser | None = None
-        self._compact = False  # the parser's items are compact (no sink: no Records)
         self._encoder: BlockEncoder | None = None
         self._decoder: _Decoder | None = None
         self._body: list[bytes] = []
@@ -235,12 +238,8 @@ class ExchangeRecording:
         except ValueError as exc:
             self._problem = str(exc)
         if self.stream:
-            if self.sink is None:
-                self._compact = True
-                self._encoder = block_encoder()  # (None: pure Python)
-                self._parser = EventStreamParser(self.max_event_size, compact=True, encoder=self._encoder)
-            else:
-                self._parser = EventStreamParser(self.max_event_size)
+            self._encoder = block_encoder()  # (None: pure Python)
+            self._parser = EventStreamParser(self.max_event_size, compact=True, encoder=self._encoder)
         self._open(status, http_version, headers)
 
     def _open(self, status: int | None, http_version: str, headers) -> None:
@@ -283,29 +282,44 @@ class ExchangeRecording:
         self._items(items, t)
 
     def _items(self, items: list, t: float) -> None:
+        """The parser's compact items: encoded runs (bytes, a line per
+        event), compact events (tuples) and Events are written; comments
+        and retry-only blocks are not."""
         if not items:
             return
-        if self._compact:
-            # Encoded runs (bytes, a line per event), compact events
-            # (tuples) and Events are written; comments and retry-only
-            # blocks are not, as below.
-            events = 0
-            for item in items:
-                kind = type(item)
-                if kind is bytes:
-                    events += item.count(b"\n")
-                elif kind is tuple or kind is Event:
-                    events += 1
-            self.events += events
-            if self.writer is not None and not self.writer.broken:
-                self.writer.write(encode_items(items, t, False, False))
-            return
-        records = []
+        events = 0
         for item in items:
-            if type(item) is Event:
-                self.events += 1
-                records.append(record_from_item(item, t))
-        self._emit(records)
+            kind = type(item)
+            if kind is bytes:
+                events += item.count(b"\n")
+            elif kind is tuple or kind is Event:
+                events += 1
+        self.events += events
+        if self.sink is not None:
+            self._tell_sink(items, t)
+        if self.writer is not None and not self.writer.broken:
+            self.writer.write(encode_items(items, t, False, False))
+
+    def _tell_sink(self, items: list, t: float) -> None:
+        """The events of compact items, for the sink: encoded runs as their
+        lines (to a sink with ``feed_lines``, which reads them as it likes),
+        else as Records."""
+        sink = self.sink
+        assert sink is not None
+        feed_lines = getattr(sink, "feed_lines", None)
+        for item in items:
+            kind = type(item)
+            if kind is bytes:
+                if feed_lines is not None:
+                    feed_lines(item)
+                else:
+                    for line in item.split(b"\n")[:-1]:
+                        sink(parse_record_line(line))
+            elif kind is tuple:
+                name, payload, id, line = item
+                sink(record_from_item(Event(name, payload, id, None, line), t))
+            elif kind is Event:
+                sink(record_from_item(item, t))
 
     def close(self, reason: str, message: str | None, client_left: float | None = None) -> None:
         """The exchange ended: ``reason`` as sseq.close words it."""

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from helpers.http_servers import DripServer, event
+from helpers.inprocess import invoke
 from helpers.proxying import only_recording
 
 from sseq.errors import UsageProblem
@@ -145,3 +146,40 @@ def test_the_log_line_says_method_path_status_model_tokens_ttfb_duration_and_fil
     name = next(tmp_path.glob("*.ndjson")).name
     assert line.startswith("POST /v1/chat/completions 200 gpt-4o-mini-2024-07-18 in=21 out=3 ttfb=")
     assert "ms " in line and line.endswith(f"-> {tmp_path / name}")
+
+
+def test_the_ledger_row_of_a_long_stream_is_what_sseq_usage_finds_in_its_recording(tmp_path):
+    # Hundreds of text deltas arriving together: the proxy's usage tap takes
+    # them in runs (the compiled core), and must count what `sseq usage`
+    # counts reading the recording afterwards, digest and checkpoints too.
+    def responses_event(kind: str, data: dict) -> bytes:
+        return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n".encode()
+
+    with DripServer() as server:
+        @server.route("/v1/responses")
+        def responses(x):
+            x.start()
+            x.send(responses_event("response.created", {"response": {"id": "resp_9", "model": "gpt-5-mini"}}))
+            deltas = b"".join(responses_event("response.output_text.delta", {
+                "sequence_number": n, "item_id": "msg_1", "output_index": 0, "content_index": 0,
+                "delta": f"word{n} "}) for n in range(400))
+            x.send(deltas[:len(deltas) // 2])
+            x.send(deltas[len(deltas) // 2:])
+            x.send(responses_event("response.completed", {"response": {
+                "id": "resp_9", "model": "gpt-5-mini", "output": [],
+                "usage": {"input_tokens": 12, "output_tokens": 400, "total_tokens": 412}}}))
+
+        ledger = tmp_path / "proxy.db"
+        with ProxyServer(server.url(), record=str(tmp_path / "cas"), ledger=str(ledger)) as proxy:
+            status, body = post(proxy.url, "/v1/responses", {"model": "gpt-5-mini", "stream": True})
+            wait_log(proxy)
+        assert status == 200 and body.count(b"response.output_text.delta") == 800
+    recording = next((tmp_path / "cas").rglob("*.ndjson"))
+    again = tmp_path / "usage.db"
+    assert invoke("usage", "--ledger", str(again), str(recording)).returncode == 0
+    columns = ("digest", "checkpoints", "events", "model", "input_tokens", "output_tokens", "verdict", "ttft_ms",
+               "output_tokens_per_s")
+    query = f"SELECT {', '.join(columns)} FROM streams"
+    proxied = sqlite3.connect(ledger).execute(query).fetchall()
+    assert proxied == sqlite3.connect(again).execute(query).fetchall()
+    assert proxied[0][2] == 402 and proxied[0][5] == 400
