@@ -165,7 +165,10 @@ def run(sseq: str, rounds: int, log) -> list[dict]:
     rows: list[dict] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            variants = {"sseq proxy": (), "sseq proxy --record": ("--record", str(Path(tmp) / "cas"))}
+            # (--ledger: the recording's usage is counted too, as without -q.)
+            variants = {"sseq proxy": (), "sseq proxy --record": ("--record", str(Path(tmp) / "cas")),
+                        "sseq proxy --record --ledger": ("--record", str(Path(tmp) / "cas2"),
+                                                         "--ledger", str(Path(tmp) / "ledger.db"))}
             log(f"bench: proxy latency ({LAT_EVENTS} events, one every {LAT_INTERVAL * 1000:.0f} ms) and throughput "
                 f"({BULK_MB} MB stream), {rounds} rounds")
             direct_lat: list[float] = []

@@ -821,9 +821,12 @@ static int read_line(cptr p, cptr end, Line *l) {
 /* Whether the data at *pp fits the shape: an object whose keys are the
  * text key (a non-empty string, unescaped into text), the same-keys (their
  * value spans into spans) and the allowed ones, each once -- checked as
- * JSON on the way.  On success *pp is past the object. */
-static int fits(cptr *pp, cptr end, const Shape *s, Out *text, cptr spans[][2]) {
+ * JSON on the way.  On success *pp is past the object.  With ``type``, its
+ * "type" (an allowed key) must be a plain string, whose span is set there
+ * (NULL when the data has none). */
+static int fits(cptr *pp, cptr end, const Shape *s, Out *text, cptr spans[][2], cptr *type, cptr *type_end) {
     Py_ssize_t mark = text->len;
+    if (type) *type = *type_end = NULL;
     int seen_text = 0;
     unsigned seen = 0;
     cptr p = *pp;
@@ -859,7 +862,13 @@ static int fits(cptr *pp, cptr end, const Shape *s, Out *text, cptr spans[][2]) 
                 Py_ssize_t j, n = PyTuple_GET_SIZE(s->allowed);
                 for (j = 0; j < n; j++)
                     if (bytes_is(PyTuple_GET_ITEM(s->allowed, j), k, k_end)) break;
-                if (j == n || scan_value(&p, end) != J_VALID) goto no;
+                if (j == n) goto no;
+                if (type && is_key(k, k_end, "type", 4)) {
+                    /* (asked for: a message event's type is its data's) */
+                    if (*type || !plain_string(&p, end, type, type_end)) goto no;
+                } else if (scan_value(&p, end) != J_VALID) {
+                    goto no;
+                }
             }
         }
         p = skip_ws(p, end);
@@ -906,7 +915,7 @@ static int load_shapes(PyObject *shapes, Shape *out, Py_ssize_t max) {
  * the line (just past the data's closing brace and the record's) is
  * returned; NULL otherwise. */
 static cptr follower(cptr p, cptr end, cptr event, Py_ssize_t event_len, const Shape *s, Out *text, cptr spans[][2],
-                     cptr *data, cptr *t, cptr *t_end) {
+                     cptr *data, cptr *t, cptr *t_end, int by_type) {
     *t = *t_end = NULL;
     if (end - p < 12 + event_len || memcmp(p, "{\"event\":\"", 10) != 0 || memcmp(p + 10, event, event_len) != 0 ||
         p[10 + event_len] != '"')
@@ -931,8 +940,11 @@ static cptr follower(cptr p, cptr end, cptr event, Py_ssize_t event_len, const S
     if (end - p < 9 || memcmp(p, ",\"data\":", 8) != 0) return NULL;
     p += 8;
     *data = p;
-    int r = fits(&p, end, s, text, spans);
+    cptr type = NULL, type_end = NULL;
+    int r = by_type ? fits(&p, end, s, text, spans, &type, &type_end) : fits(&p, end, s, text, spans, NULL, NULL);
     if (r <= 0) return r < 0 ? (cptr)-1 : NULL;
+    if (by_type && !(type && type_end - type == s->event_end - s->event && memcmp(type, s->event, type_end - type) == 0))
+        return NULL;
     if (p >= end || *p != '}') return NULL;
     return p + 1;
 }
@@ -974,16 +986,26 @@ static PyObject *delta_runs(PyObject *self, PyObject *args) {
     cptr base = (cptr)view.buf, end = base + stop_at, p = base + pos;
     cptr lead = end, after = end, stop = end, last_t = NULL, last_t_end = NULL;
     Py_ssize_t count = 0, which = -1;
+    int by_type = 0;
     Line l;
     while (p < end) {
         cptr e = line_end_of(p, end), next = e < end ? e + 1 : end;
         if (read_line(p, e, &l)) {
+            /* A "message" record is typed by its data's "type" (OpenRouter
+             * sends Responses events without event lines). */
+            by_type = is_key(l.event, l.event_end, "message", 7);
             for (which = 0; which < n_shapes; which++) {
                 const Shape *s = &shape[which];
-                if (s->event_end - s->event == l.event_end - l.event &&
-                    memcmp(s->event, l.event, l.event_end - l.event) == 0) {
+                Py_ssize_t n = s->event_end - s->event;
+                if (by_type) {
+                    cptr d = l.data, type, type_end;
+                    int r = fits(&d, l.data_end, s, &text, lead_spans, &type, &type_end);
+                    if (r < 0) goto done;
+                    if (r && type && type_end - type == n && memcmp(type, s->event, n) == 0) break;
+                    text.len = 0;
+                } else if (n == l.event_end - l.event && memcmp(s->event, l.event, n) == 0) {
                     cptr d = l.data;
-                    int r = fits(&d, l.data_end, s, &text, lead_spans);
+                    int r = fits(&d, l.data_end, s, &text, lead_spans, NULL, NULL);
                     if (r < 0) goto done;
                     if (r) break;
                 }
@@ -1006,7 +1028,7 @@ static PyObject *delta_runs(PyObject *self, PyObject *args) {
         while (p < end) {
             cptr data, t, t_end, e = line_end_of(p, end);
             Py_ssize_t mark = text.len;
-            cptr past = follower(p, e, l.event, event_len, s, &text, spans, &data, &t, &t_end);
+            cptr past = follower(p, e, l.event, event_len, s, &text, spans, &data, &t, &t_end, by_type);
             if (past == (cptr)-1) goto done;
             if (past != e) { /* (not one, or more after the record) */
                 text.len = mark;

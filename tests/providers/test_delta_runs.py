@@ -98,10 +98,11 @@ def test_real_streams_read_the_same_with_runs(path, tmp_path):
     assert usages_of(records, True) == usages_of(records, False)
 
 
-def test_a_long_responses_stream_is_taken_in_runs(tmp_path):
+@pytest.mark.parametrize("unnamed", [False, True], ids=["named", "message-typed"])
+def test_a_long_responses_stream_is_taken_in_runs(tmp_path, unnamed):
     # The case runs are for: hundreds of deltas of one part.
     path = tmp_path / "long.ndjson"
-    path.write_bytes(b"".join(responses_stream([("d%d " % i, 0, 0) for i in range(500)])))
+    path.write_bytes(b"".join(responses_stream([("d%d " % i, 0, 0) for i in range(500)], unnamed=unnamed)))
     text, taken = text_of(path, True)
     assert text == "".join("d%d " % i for i in range(500)) + "\n"
     assert 1 <= taken <= 3
@@ -125,10 +126,12 @@ def record(event: str, data: dict, t: float | None = None, id: str | None = None
     return line + b',"data":' + json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode() + b"}\n"
 
 
-def responses_stream(deltas, t=None, spaced=(), ids=False, extra=(), bad_at=None, ascii=False) -> list[bytes]:
+def responses_stream(deltas, t=None, spaced=(), ids=False, extra=(), bad_at=None, ascii=False,
+                     unnamed=False) -> list[bytes]:
     """Records of one Responses stream: ``deltas`` are (text, output_index,
     content_index); ``spaced``/``extra`` name deltas written otherwise or
-    with a key no shape allows."""
+    with a key no shape allows; ``unnamed``: every event a ``message`` typed
+    by its data, as OpenRouter sends them."""
     created = {"type": "response.created", "response": {"id": "resp_1", "model": "gpt-x", "usage": None}}
     lines = [record("response.created", created, 0.0 if t is not None else None)]
     for n, (text, output, content) in enumerate(deltas):
@@ -137,7 +140,8 @@ def responses_stream(deltas, t=None, spaced=(), ids=False, extra=(), bad_at=None
         if n in extra:
             data["response"] = {"model": "sneaky"}
         when = None if t is None else round(0.001 * (n + 1) * t, 3)
-        line = record("response.output_text.delta", data, when, "e%d" % n if ids else None, n in spaced)
+        line = record("message" if unnamed else "response.output_text.delta", data, when, "e%d" % n if ids else None,
+                      n in spaced)
         if ascii:
             line = line.replace(b'"delta":' + json.dumps(text, ensure_ascii=False).encode(),
                                 b'"delta":' + json.dumps(text).encode())
@@ -158,11 +162,12 @@ deltas = st.lists(st.tuples(texts, st.integers(0, 1), st.integers(0, 1)), max_si
 @settings(max_examples=150, deadline=None)
 @given(deltas, st.sampled_from([None, 1.0, 7.5]), st.sets(st.integers(0, 79), max_size=3), st.booleans(),
        st.sets(st.integers(0, 79), max_size=2), st.one_of(st.none(), st.integers(0, 79)), st.booleans(),
-       st.integers(1, 3))
+       st.integers(1, 3), st.booleans())
 def test_generated_streams_read_the_same_with_runs(tmp_path_factory, deltas, t, spaced, ids, extra, bad_at, ascii,
-                                                    streams):
+                                                    streams, unnamed):
     folder = tmp_path_factory.mktemp("runs")
-    body = b"".join(b"".join(responses_stream(deltas, t, spaced, ids, extra, bad_at, ascii)) for _ in range(streams))
+    body = b"".join(b"".join(responses_stream(deltas, t, spaced, ids, extra, bad_at, ascii, unnamed))
+                    for _ in range(streams))
     records = folder / "stream.ndjson"
     records.write_bytes(body)
     assert text_of(records, True)[0] == text_of(records, False)[0]
