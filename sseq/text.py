@@ -57,7 +57,7 @@ class TextAssembler:
         return "".join(pieces)
 
     def feed_run(self, run) -> str:
-        """A :class:`~sseq.inputs.RecordRun`: its records' text, as
+        """A :class:`~sseq.runs.RecordRun`: its records' text, as
         :meth:`feed` of each would give it."""
         fragment = self._stream.feed_run(run)
         if fragment is None:

@@ -144,7 +144,7 @@ class DeltaShape:
     the text key, the same values as the record before for ``same_keys``
     (all a block depends on), and otherwise only ``other_keys`` (which no
     reader looks at).  The compiled core takes runs of such records in one
-    call (sseq.inputs.RecordRun); tests/providers/test_delta_runs.py holds
+    call (sseq.runs.RecordRun); tests/providers/test_delta_runs.py holds
     each family to it."""
 
     event: str

@@ -32,7 +32,7 @@ _BY_API = {family.api: family for family in FAMILIES}
 _HOSTS = tuple(pair for family in FAMILIES for pair in family.hosts)
 
 # Every family's delta shapes, as the compiled core takes them (see
-# sseq.inputs.RecordRun: a run names its shape by its index here).
+# sseq.runs.RecordRun: a run names its shape by its index here).
 _SHAPES: tuple[tuple[Family, DeltaShape], ...] = tuple(
     (family, shape) for family in FAMILIES for shape in family.delta_shapes)
 RUN_SHAPES = tuple((shape.event.encode(), shape.text_key.encode(), tuple(k.encode() for k in shape.same_keys),
@@ -193,7 +193,7 @@ class StreamReader:
         return fragments
 
     def feed_run(self, run) -> Fragment | None:
-        """Note a :class:`~sseq.inputs.RecordRun` that follows the record
+        """Note a :class:`~sseq.runs.RecordRun` that follows the record
         fed last: its fragments as one (their texts joined), or None when
         the run cannot be taken whole here (then feed its records)."""
         family, shape = _SHAPES[run.shape]
