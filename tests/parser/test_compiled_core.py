@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from unittest import mock
 
 import orjson
 import pytest
@@ -18,7 +19,7 @@ from helpers.paths import REAL_FILES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sseq import speedups
+from sseq import records, speedups
 from sseq.parser import EventStreamParser, EventTooLarge
 from sseq.records import BlockEncoder, encode_items, loads_json
 
@@ -140,7 +141,15 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
 
 def write(chunks, compiled: bool, raw_data=False, t=None, limit=1 << 20, include_all=True):
     """What ``sseq parse`` writes for these reads, and the line of a size
-    error (None when there was none)."""
+    error (None when there was none): with the compiled core, or as if it
+    were not built (the records module's switch off)."""
+    if compiled:
+        return _write(chunks, True, raw_data, t, limit, include_all)
+    with mock.patch.object(records, "compiled", None):
+        return _write(chunks, False, raw_data, t, limit, include_all)
+
+
+def _write(chunks, compiled: bool, raw_data, t, limit, include_all):
     encoder = BlockEncoder(raw_data) if compiled else None
     if encoder is not None:
         encoder.t = t
