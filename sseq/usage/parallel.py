@@ -3,15 +3,22 @@ would give them: the report of ``-j N`` is the report of ``-j 1``.
 
 Each worker reads whole files (a file's streams stay together and in
 order); results come back in input order, and bad inputs are reported in
-that order too."""
+that order too.  Where the system can fork (and this process runs one
+thread), this process reads one task in N itself and N - 1 forked workers
+read the others, each sending its results down a pipe of its own: no pool,
+no threads, nothing imported again.  Elsewhere a process pool does it.
+"""
 
 from __future__ import annotations
 
+import os
+import pickle
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from ..errors import BadInput
+from ..errors import BadInput, SseqError
 from ..inputs import BadLines
 from ..parser import DEFAULT_MAX_EVENT_SIZE
 from .model import StreamUsage
@@ -37,6 +44,96 @@ def _quiet_worker() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _read_files(jobs: list[tuple]) -> list[tuple]:
+    """:func:`_read_file` of each job, in order: one task."""
+    return [_read_file(job) for job in jobs]
+
+
+def _iter_forked(chunks: list[list[tuple]], jobs: int) -> Iterator[list[tuple]]:
+    """The results of each task in order: task k read here when k % jobs
+    is 0, else by forked worker k % jobs.  A worker that fails or dies is
+    an error here; leaving early (an error, Ctrl-C) ends the workers."""
+    workers: list[tuple[int, BinaryIO]] = []
+    try:
+        for number in range(1, jobs):
+            mine = [chunk for k, chunk in enumerate(chunks) if k % jobs == number]
+            readable, writable = os.pipe()
+            _widen_pipe(writable)
+            pid = os.fork()
+            if pid == 0:
+                os.close(readable)
+                _work(writable, mine)  # (never returns)
+            os.close(writable)
+            workers.append((pid, os.fdopen(readable, "rb")))
+        for k, chunk in enumerate(chunks):
+            yield _read_files(chunk) if k % jobs == 0 else _receive(workers[k % jobs - 1][1])
+    finally:
+        for pid, pipe in workers:
+            pipe.close()
+            try:
+                os.kill(pid, signal.SIGTERM)  # (harmless once it has finished)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+
+
+def _widen_pipe(fd: int) -> None:
+    # A worker that is ahead need not wait for this process to read: up to
+    # 1 MiB of results fits in the pipe (Linux; elsewhere the default).
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass
+
+
+def _work(fd: int, chunks: list[list[tuple]]) -> None:
+    """A forked worker: each task's results down the pipe, then exit
+    (``os._exit``: nothing of the parent's is flushed or closed twice)."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # (Ctrl-C is the parent's; it ends us)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                try:
+                    message: tuple = ("ok", _read_files(chunk))
+                except Exception as exc:  # (a bug: the parent reports it)
+                    message, code = ("failed", f"{type(exc).__name__}: {exc}"), 1
+                pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+                out.flush()
+                if code:
+                    break
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _receive(pipe: BinaryIO) -> list[tuple]:
+    try:
+        status, value = pickle.load(pipe)
+    except EOFError:
+        raise SseqError("a usage -j worker process ended before its files were read (killed?)") from None
+    if status != "ok":
+        raise RuntimeError(f"a usage -j worker process failed: {value}")
+    return value
+
+
+def _iter_pooled(chunks: list[list[tuple]], jobs: int) -> Iterator[tuple]:
+    """The results of each job in order, from a pool of ``jobs`` processes
+    (where this process cannot fork)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
+                                          else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_quiet_worker) as pool:
+        for results in pool.map(_read_files, chunks):
+            yield from results
 
 
 def _read_file(job: tuple) -> tuple[list[StreamUsage], tuple | None, tuple | None, SourceSeen | None]:
@@ -90,32 +187,28 @@ def iter_usages_parallel(
             estimator = Estimator()
         yield from iter_usages(paths, on_problem, estimator, skip_bad, max_event_size, on_file, on_source, stdin)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     # Enough files per task to keep the workers' start-up and pickling small
     # beside the reading, few enough that the work stays spread.
     chunksize = max(1, min(64, len(paths) // (jobs * 8)))
     work = [(path, estimate, skip_bad is not None, max_event_size) for path in paths]
-    # Forked workers start at once with sseq already imported (a forkserver's
-    # import costs more than reading a few hundred recordings); forking is
-    # safe while this process runs no other thread, else the forkserver.
+    chunks = [work[at:at + chunksize] for at in range(0, len(work), chunksize)]
     import threading
 
-    single = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if single else "forkserver")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_quiet_worker) as pool:
-        for path, (usages, problem, skipped, seen) in zip(paths, pool.map(_read_file, work, chunksize=chunksize),
-                                                    strict=True):
-            if on_file is not None:
-                on_file(path)
-            if seen is not None and on_source is not None:
-                on_source(seen)
-            yield from usages
-            if skipped is not None and skip_bad is not None:
-                count, first = skipped
-                if skip_bad.first is None and first is not None:
-                    skip_bad.first = BadInput(*first)
-                skip_bad.count += count
-            if problem is not None:
-                on_problem(BadInput(*problem))
+    results: Iterator[tuple]
+    if hasattr(os, "fork") and threading.active_count() == 1:
+        results = (result for batch in _iter_forked(chunks, jobs) for result in batch)
+    else:
+        results = _iter_pooled(chunks, jobs)
+    for path, (usages, problem, skipped, seen) in zip(paths, results, strict=True):
+        if on_file is not None:
+            on_file(path)
+        if seen is not None and on_source is not None:
+            on_source(seen)
+        yield from usages
+        if skipped is not None and skip_bad is not None:
+            count, first = skipped
+            if skip_bad.first is None and first is not None:
+                skip_bad.first = BadInput(*first)
+            skip_bad.count += count
+        if problem is not None:
+            on_problem(BadInput(*problem))

@@ -3,9 +3,12 @@ writers at once, shards, and -j N equal to -j 1."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import sqlite3
 import subprocess
+import time
 
 import orjson
 import pytest
@@ -239,3 +242,44 @@ def test_jobs_with_skip_bad_and_estimate_equal_one_process(tmp_path):
     assert one.stdout == two.stdout and one.stderr == two.stderr
     assert b"skipped 2 bad line(s)" in one.stderr
     assert b'"usage_source":"estimated"' in one.stdout
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as fh:
+            found |= {int(child) for child in fh.read().split()}
+    return found
+
+
+def _blocked_run(tmp_path):
+    """usage -j 2 whose forked worker is stuck reading a FIFO nobody writes
+    (the second input: the worker's), and the pid of that worker."""
+    files = make_archive(tmp_path / "archive", 6)
+    fifo = tmp_path / "stuck.ndjson"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([*SSEQ, "usage", "-j", "2", str(files[0]), str(fifo), *map(str, files[1:])],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not (workers := _children(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # (the worker reaches the FIFO)
+    assert len(workers) == 1
+    return proc, workers.pop()
+
+
+def test_ctrl_c_ends_a_jobs_run_and_its_workers(tmp_path):
+    proc, worker = _blocked_run(tmp_path)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert b"Traceback" not in err
+    assert not os.path.exists(f"/proc/{worker}")  # ended and reaped, not left behind
+
+
+def test_a_killed_worker_is_an_error_not_a_hang(tmp_path):
+    proc, worker = _blocked_run(tmp_path)
+    os.kill(worker, signal.SIGKILL)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert b"worker process ended before its files were read" in err and b"Traceback" not in err
