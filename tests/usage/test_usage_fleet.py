@@ -180,10 +180,11 @@ def test_shards_are_stable_slices_of_relative_paths(tmp_path):
     assert bad.returncode == 2 and b"--shard: '4/3' is not I/N" in bad.stderr
 
 
+@pytest.mark.parametrize("jobs", ["2", "3"])
 @pytest.mark.parametrize("by", [("--by", "stream", "--format", "ndjson"), ("--by", "model", "--by", "day")])
-def test_jobs_two_equals_jobs_one_on_the_real_recordings(by):
+def test_jobs_two_equals_jobs_one_on_the_real_recordings(by, jobs):
     one = run_sseq("usage", "-j", "1", *by, REAL)
-    two = run_sseq("usage", "--jobs", "2", *by, REAL)
+    two = run_sseq("usage", "--jobs", jobs, *by, REAL)
     assert one.returncode == two.returncode == 0
     assert one.stdout == two.stdout and one.stderr == two.stderr
     assert len(one.stdout) > 1000
