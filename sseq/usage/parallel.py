@@ -12,16 +12,19 @@ no threads, nothing imported again.  Elsewhere a process pool does it.
 from __future__ import annotations
 
 import gc
+import json
 import os
-import pickle
 import signal
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import BinaryIO
+
+import orjson
 
 from ..errors import BadInput, SseqError
 from ..inputs import BadLines
 from ..parser import DEFAULT_MAX_EVENT_SIZE
+from ..records import loads_json
 from .model import StreamUsage
 from .streams import iter_file_usages, iter_usages
 
@@ -109,10 +112,10 @@ def _work(fd: int, chunks: list[list[tuple]]) -> None:
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
                 try:
-                    message: tuple = ("ok", _read_files(chunk))
+                    message: dict = {"ok": [_plain_result(result) for result in _read_files(chunk)]}
                 except Exception as exc:  # (a bug: the parent reports it)
-                    message, code = ("failed", f"{type(exc).__name__}: {exc}"), 1
-                pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    message, code = {"failed": f"{type(exc).__name__}: {exc}"}, 1
+                out.write(_dumps(message) + b"\n")
                 out.flush()
                 if code:
                     break
@@ -123,13 +126,41 @@ def _work(fd: int, chunks: list[list[tuple]]) -> None:
 
 
 def _receive(pipe: BinaryIO) -> list[tuple]:
+    line = pipe.readline()
+    if not line.endswith(b"\n"):
+        raise SseqError("a usage -j worker process ended before its files were read (killed?)")
+    message = loads_json(line)
+    if "ok" not in message:
+        raise RuntimeError(f"a usage -j worker process failed: {message.get('failed')}")
+    return [_result_of(plain) for plain in message["ok"]]
+
+
+# A worker's results go down its pipe as JSON, one line per task (no
+# module of sseq unpickles anything); a file name's surrogate escapes, which
+# orjson refuses, take the standard library's way.
+_FIELDS = tuple(f.name for f in fields(StreamUsage))
+
+
+def _dumps(message: dict) -> bytes:
     try:
-        status, value = pickle.load(pipe)
-    except EOFError:
-        raise SseqError("a usage -j worker process ended before its files were read (killed?)") from None
-    if status != "ok":
-        raise RuntimeError(f"a usage -j worker process failed: {value}")
-    return value
+        return orjson.dumps(message)
+    except TypeError:
+        return json.dumps(message).encode()
+
+
+def _plain_result(result: tuple) -> list:
+    usages, problem, skipped, seen = result
+    return [[[getattr(usage, name) for name in _FIELDS] for usage in usages], problem, skipped,
+            None if seen is None else [seen.name, seen.yielded_nothing, seen.messages]]
+
+
+def _result_of(plain: list) -> tuple:
+    usages, problem, skipped, seen = plain
+    if skipped is not None:
+        count, first = skipped
+        skipped = (count, tuple(first) if first is not None else None)
+    return ([StreamUsage(*values) for values in usages], tuple(problem) if problem is not None else None, skipped,
+            None if seen is None else SourceSeen(*seen))
 
 
 def _iter_pooled(chunks: list[list[tuple]], jobs: int) -> Iterator[tuple]:

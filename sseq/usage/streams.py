@@ -226,28 +226,51 @@ class StreamCollector:
             if produced and span > 0:
                 rate = round(produced / span, 1)
         return StreamUsage(
-            file=self.file,
+            file=_file_text(self.file),
             stream=self.index,
-            response_id=reader.response_id,
+            response_id=_text(reader.response_id),
             digest=self.digest.hexdigest(),
             api=reader.api,
-            provider=reader.provider(self.url_provider),
-            model=reader.model or self.request_model,
+            provider=_text(reader.provider(self.url_provider)),
+            model=_text(reader.model or self.request_model),
             usage_source=source,
             verdict=verdict,
             tool_calls=reader.tool_calls(),
             ttft_ms=ttft,
             output_tokens_per_s=rate,
             started=self.started if self.started is not None else self.fallback_started,
-            error=self.error,
+            error=_text(self.error),
             service_tier=reader.service_tier,
-            stop_reason=reader.stop_reason,
+            stop_reason=_text(reader.stop_reason),
             events=self.events,
             checkpoints=self.checkpoints,
-            host=self.host,
-            labels=self.labels,
+            host=_text(self.host),
+            labels={_text(k) or "": _text(v) or "" for k, v in self.labels.items()},
             **fields,
         )
+
+
+# A usage row is written as JSON and into a ledger, which take UTF-8 text
+# only: a file name of other bytes (a surrogate escape in Python) and a lone
+# surrogate escape read from JSON are written as backslash escapes instead.
+
+
+def _file_text(name: str) -> str:
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace") if os.name == "posix" else _text(name) or ""
+
+
+def _text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _file_time(path: str) -> float:

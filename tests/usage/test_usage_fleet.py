@@ -284,3 +284,19 @@ def test_a_killed_worker_is_an_error_not_a_hang(tmp_path):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert b"worker process ended before its files were read" in err and b"Traceback" not in err
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_and_counted(tmp_path, ledger):
+    # A name of bytes that are not UTF-8 is a row like any other, its odd
+    # bytes written as escapes, with -j 2 (results cross a pipe as JSON) as
+    # with -j 1, and into the ledger.
+    files = make_archive(tmp_path / "archive", 40)
+    odd = os.fsencode(files[7].parent) + b"/caf\xe9-\xff.ndjson"
+    os.rename(files[7], odd)
+    one = run_sseq("usage", "-j", "1", "--by", "stream", "--format", "ndjson", tmp_path / "archive")
+    two = run_sseq("usage", "-j", "2", "--by", "stream", "--format", "ndjson", tmp_path / "archive")
+    assert one.returncode == two.returncode == 0
+    assert one.stdout == two.stdout and len(one.stdout.splitlines()) == 40
+    assert b'caf\\\\xe9-\\\\xff.ndjson"' in one.stdout
+    counted = run_sseq("usage", "--ledger", ledger, tmp_path / "archive")
+    assert counted.returncode == 0 and b"40 stream(s) added" in counted.stderr
