@@ -223,6 +223,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Fifty clients connecting at once on a loaded machine overflow the
+    # default backlog of 5 (a connection then waits for a SYN retry, or
+    # fails: a 502 from the proxy in front of it).
+    request_queue_size = 128
     drip: DripServer
 
     def handle_error(self, request, client_address) -> None:
