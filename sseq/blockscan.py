@@ -19,15 +19,16 @@ import re
 
 __all__ = ["scan_blocks"]
 
-# A token is either a whole common block (groups: "e" when the event line is
-# there, the type, the data, the line end) or any other single line (last
-# group).  Every position at the start of a line matches one of the two, so
+# A token is either a whole common block (groups: the event line when there
+# is one, the type, the data line, the data) or any other single line (last
+# group).  The lines themselves are kept so that a block the scan cannot
+# take whole is handed on exactly as it came (its size counted to the byte).  Every position at the start of a line matches one of the two, so
 # the tokens cover the lines without gaps.  The second pattern is for reads
 # whose every CR is part of a CRLF (the parser has made lone CRs LFs): common
 # blocks then use CRLF throughout, and a CR left at the end of another line
 # is the CR of its CRLF.  (Without DOTALL, "." is any byte but LF.)
-_TOKENS_LF = re.compile(rb"(?:(e)vent: ?(.*)\n)?data: ?(.*)(\n)\n|(.*)\n").findall
-_TOKENS_CRLF = re.compile(rb"(?:(e)vent: ?(.*)\r\n)?data: ?(.*)(\r\n)\r\n|(.*)\n").findall
+_TOKENS_LF = re.compile(rb"(?:(event: ?(.*))\n)?(data: ?(.*))\n\n|(.*)\n").findall
+_TOKENS_CRLF = re.compile(rb"(?:(event: ?(.*))\r\n)?(data: ?(.*))\r\n\r\n|(.*)\n").findall
 
 # Decoded event types.  Bounded, so that an upstream sending ever new types
 # cannot grow it (past the bound a type is decoded each time).
@@ -47,18 +48,18 @@ def scan_blocks(parser, chunk: bytes, start: int, end: int, crlf: bool, out: lis
     small = end - start < limit  # then no line here can reach the limit
     append = out.append
     clean = not parser.block_pending
-    for e, kind, value, block, other in (_TOKENS_CRLF if crlf else _TOKENS_LF)(chunk, start, end):
-        if block:
+    for event_line, kind, data_line, value, other in (_TOKENS_CRLF if crlf else _TOKENS_LF)(chunk, start, end):
+        if data_line:
             if clean and (small or (len(value) < limit and len(kind) < limit)):
                 name = names.get(kind)
                 if name is None:
                     name = kind.decode("utf-8", "replace")
                     if len(names) < _MAX_NAMES:
                         names[kind] = name
-                line_no += 3 if e else 2
+                line_no += 3 if event_line else 2
                 append((name, value, last_id, line_no))
                 continue
-            lines = [b"event: " + kind, b"data: " + value, b""] if e else [b"data: " + value, b""]
+            lines = [event_line, data_line, b""] if event_line else [data_line, b""]
         elif crlf and other[-1:] == b"\r":
             lines = [other[:-1]]
         else:
