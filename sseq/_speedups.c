@@ -237,25 +237,20 @@ value:
     if (p >= end) return J_INVALID;
     switch (*p) {
     case '{':
+    case '[': {
+        /* (the closing byte is the opening one plus 2: '{'/'}', '['/']') */
+        unsigned char close = (unsigned char)(*p + 2);
         if (depth == MAX_DEPTH) return J_UNSURE;
-        stack[depth++] = '}';
+        stack[depth++] = close;
         p = skip_ws(p + 1, end);
-        if (p < end && *p == '}') {
+        if (p < end && *p == close) {
             p++;
             depth--;
             goto after;
         }
-        goto key;
-    case '[':
-        if (depth == MAX_DEPTH) return J_UNSURE;
-        stack[depth++] = ']';
-        p = skip_ws(p + 1, end);
-        if (p < end && *p == ']') {
-            p++;
-            depth--;
-            goto after;
-        }
+        if (close == '}') goto key;
         goto value;
+    }
     case '"':
         r = scan_string(&p, end, &escaped);
         break;

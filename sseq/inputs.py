@@ -19,6 +19,7 @@ from typing import BinaryIO
 from .errors import BadInput
 from .parser import DEFAULT_MAX_EVENT_SIZE, Comment, Event, EventStreamParser, EventTooLarge, RetryOnly
 from .records import (
+    BlockEncoder,
     Record,
     RecordError,
     format_record,
@@ -287,8 +288,6 @@ def _iter_sse_runs(source: Source, first: bytes, chunks: Iterator[bytes], includ
                    runs: tuple, digest: bool):
     """Raw SSE read with runs (see RecordRun): the compiled core writes the
     common blocks as record lines, in which it then finds the runs."""
-    from .records import BlockEncoder
-
     for items in iter_item_batches(source, max_event_size, include_all, chunks=_prepend(first, chunks), compact=True,
                                    encoder=BlockEncoder()):
         batch: list = []
@@ -417,31 +416,11 @@ def _iter_ndjson_types(name: str, first: bytes, chunks: Iterator[bytes], skip_ba
             raise error
 
 
-def _iter_ndjson_buffers(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The complete lines of each read, as one bytes (the input's last line
-    may lack its line end); a line that spans reads is kept in pieces and
-    joined once, so that the cost stays linear in its length."""
-    partial: list[bytes] = []
-    for chunk in _prepend(first, chunks):
-        end = chunk.rfind(b"\n") + 1
-        if not end:
-            partial.append(chunk)
-            continue
-        whole = chunk if end == len(chunk) else chunk[:end]
-        if partial:
-            partial.append(whole)
-            whole = b"".join(partial)
-        partial = [chunk[end:]] if end < len(chunk) else []
-        yield whole
-    rest = b"".join(partial)
-    if rest.strip():
-        yield rest
-
-
 def _iter_ndjson_spans(first: bytes, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, int, int]]:
-    """As _iter_ndjson_buffers, without copying a read: ``(buf, start,
-    end)``, the complete lines being ``buf[start:end]``; a line that spans
-    reads comes joined on its own."""
+    """The complete lines of each read, without copying it: ``(buf, start,
+    end)``, the lines being ``buf[start:end]`` (the input's last line may
+    lack its line end).  A line that spans reads is kept in pieces, joined
+    once (the cost stays linear in its length) and comes on its own."""
     partial: list[bytes] = []
     for chunk in _prepend(first, chunks):
         end = chunk.rfind(b"\n") + 1
@@ -463,9 +442,9 @@ def _iter_ndjson_spans(first: bytes, chunks: Iterator[bytes]) -> Iterator[tuple[
 
 
 def _iter_ndjson_blocks(first: bytes, chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
-    """The lines of each read, as a list (see _iter_ndjson_buffers)."""
-    for buf in _iter_ndjson_buffers(first, chunks):
-        yield lines_of(buf, 0, len(buf))
+    """The complete lines of each read, as a list (see _iter_ndjson_spans)."""
+    for buf, start, end in _iter_ndjson_spans(first, chunks):
+        yield lines_of(buf, start, end)
 
 
 def _read_line(name: str, line: bytes, line_no: int, convert, batch: list, skip_bad: BadLines | None) -> BadInput | None:

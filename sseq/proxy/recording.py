@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterable
 from ..cassette.records import close_record, open_record, recording_host, started_now
 from ..cassette.request import describe_request
 from ..parser import DEFAULT_MAX_EVENT_SIZE, Event, EventStreamParser, EventTooLarge
-from ..records import (BlockEncoder, Record, block_encoder, encode_items, format_record, parse_record_line,
-                       record_from_item)
+from ..records import BlockEncoder, Record, block_encoder, encode_items, format_record, record_from_item
 from ..redact import Scrubber, redact_query, secret_values
+from .accounting import UsageTap
 
 __all__ = ["RecordingFolder", "ExchangeRecording", "recording_name", "BODY_LIMIT"]
 
@@ -162,7 +162,7 @@ class _Decoder:
 class ExchangeRecording:
     """One exchange's recording, fed as the exchange happens.
 
-    ``sink``: called with the records (for usage), whether or not a file is
+    ``sink``: the usage tap, given the records, whether or not a file is
     written; set it before the answer arrives (:meth:`answered`).  Times
     are taken from ``time.monotonic()`` against ``sent``, the moment the
     request left for the upstream; an event's ``t`` is when the read that
@@ -172,13 +172,11 @@ class ExchangeRecording:
     hands its items over compact, and the compiled core (when built) encodes
     runs of common blocks straight into the file's lines; the bytes are the
     same either way (``encode_items`` is ``format_record`` of
-    ``record_from_item``).  A sink with ``feed_lines`` is handed those lines
-    as they are (the usage tap reads runs of deltas whole), any other gets
-    Records.
+    ``record_from_item``), and the sink is handed those lines as they are.
     """
 
     def __init__(self, folder: RecordingFolder, method: str, target: str, headers: list[tuple[str, str]],
-                 body: bytes | None, upstream_url: str, sink: Callable[[Record], None] | None = None,
+                 body: bytes | None, upstream_url: str, sink: UsageTap | None = None,
                  max_event_size: int = DEFAULT_MAX_EVENT_SIZE, write: bool = True, key: object = None):
         path, _, query = target.partition("?")
         self.sequence, self.name = folder.next_sequence(method, path, query, body, key)
@@ -188,7 +186,7 @@ class ExchangeRecording:
         self.upstream_url = upstream_url
         self.scrub = Scrubber(secret_values(headers, upstream_url))
         self.request = describe_request(method, target, headers, body, sequence=self.sequence, scrub=self.scrub)
-        self.sink: Callable[[Record], None] | None = sink
+        self.sink: UsageTap | None = sink
         self.max_event_size = max_event_size
         self.started = started_now()
         self.sent = time.monotonic()
@@ -302,19 +300,14 @@ class ExchangeRecording:
 
     def _tell_sink(self, items: list, t: float) -> None:
         """The events of compact items, for the sink: encoded runs as their
-        lines (to a sink with ``feed_lines``, which reads them as it likes),
-        else as Records."""
+        lines (it reads them with runs of deltas taken whole), the others
+        as Records."""
         sink = self.sink
         assert sink is not None
-        feed_lines = getattr(sink, "feed_lines", None)
         for item in items:
             kind = type(item)
             if kind is bytes:
-                if feed_lines is not None:
-                    feed_lines(item)
-                else:
-                    for line in item.split(b"\n")[:-1]:
-                        sink(parse_record_line(line))
+                sink.feed_lines(item)
             elif kind is tuple:
                 name, payload, id, line = item
                 sink(record_from_item(Event(name, payload, id, None, line), t))
